@@ -1,0 +1,1 @@
+//! hch-attach

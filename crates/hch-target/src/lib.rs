@@ -1,0 +1,75 @@
+//! The Target seam: a JVM that hch talks to, whether it is reached by PID through the attach
+//! mechanism, by `host:port` through JMX, or replayed from a recorded transcript in tests.
+//!
+//! # Design constraints
+//! - Everything hch does to a live JVM goes through [`Target`]: diagnostic commands, files the
+//!   JVM must read (directives, JFR settings) and recordings it must hand back.
+//! - Nothing is left behind on the target: files and recordings are owned by guards that clean
+//!   up on drop, also on error and after Ctrl-C.
+//! - Later kinds of target (an in-process agent, a JDK 27 hot code heap) implement the same trait.
+
+use std::fmt;
+
+/// What a target can be asked for. Implemented by a local attach connection, a JMX connection
+/// and, in tests, a recorded transcript.
+pub trait Target: fmt::Debug + Send {
+    /// Runs one diagnostic command line (as `jcmd PID <command>` would) and returns its text.
+    /// A command the JVM rejected or that threw is an `Err(TargetError::CommandFailed)`.
+    fn jcmd(&mut self, command: &str) -> Result<String, TargetError>;
+
+    /// A short description for messages, e.g. `pid 1234` or `jmx 10.0.0.5:9010`.
+    fn describe(&self) -> String;
+
+    /// Places a file where the JVM can read it and returns the path as the JVM sees it.
+    /// Remote targets cannot do this and answer `TargetError::Unsupported`.
+    fn put_file(&mut self, name: &str, contents: &[u8]) -> Result<String, TargetError>;
+
+    /// Reads a file the JVM wrote, by the path the JVM sees.
+    fn read_file(&mut self, jvm_path: &str) -> Result<Vec<u8>, TargetError>;
+
+    /// Removes a file placed by [`Target::put_file`] or written by the JVM; missing is fine.
+    fn remove_file(&mut self, jvm_path: &str) -> Result<(), TargetError>;
+}
+
+/// Why talking to a target failed. Every variant says what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TargetError {
+    /// The target could not be reached at all (no such process, attach refused, network).
+    #[error("cannot reach {target}: {reason}")]
+    Unreachable {
+        /// The target's description.
+        target: String,
+        /// Cause and fix, in words.
+        reason: String,
+    },
+    /// The JVM ran the command and reported a failure (judged from the text on JDK 25).
+    #[error("{target}: command `{command}` failed: {output}")]
+    CommandFailed {
+        /// The target's description.
+        target: String,
+        /// The command line sent.
+        command: String,
+        /// What the JVM answered.
+        output: String,
+    },
+    /// The target cannot do this (e.g. write a file on a remote host).
+    #[error("{target} cannot {what}: {hint}")]
+    Unsupported {
+        /// The target's description.
+        target: String,
+        /// The operation asked for.
+        what: String,
+        /// What to do instead.
+        hint: String,
+    },
+    /// An I/O error with context.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}

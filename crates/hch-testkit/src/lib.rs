@@ -1,0 +1,317 @@
+//! Test harness for hch: finds every JDK on the machine, compiles the workload programs kept in
+//! `examples/`, launches them as real JVMs and kills them when the guard drops.
+//!
+//! # Design constraints
+//! - No mock JVMs: every feature that talks to a JVM is tested against a real one.
+//! - Tests run on every JDK found (`JAVA_HOME`, `/usr/lib/jvm/*`, `PATH`); a test that needs a
+//!   feature one JDK lacks skips that JDK only, and says so on stderr.
+//! - A JVM never outlives its test: [`Jvm`] kills and reaps it on drop, also on panic.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// One JDK installation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Jdk {
+    /// The JDK's home directory (canonical).
+    pub home: PathBuf,
+    /// The feature release, e.g. 17 or 25.
+    pub feature: u32,
+    /// The `release` file's JAVA_VERSION, e.g. `17.0.15`.
+    pub version: String,
+}
+
+impl Jdk {
+    /// Path of a tool in the JDK's `bin`, e.g. `java`, `jcmd`, `jfr`.
+    pub fn tool(&self, name: &str) -> PathBuf {
+        self.home.join("bin").join(name)
+    }
+
+    /// Whether the JDK has a tool (a JRE or headless package may lack some).
+    pub fn has_tool(&self, name: &str) -> bool {
+        self.tool(name).is_file()
+    }
+
+    /// A short label for messages: `jdk17 (/usr/lib/jvm/...)`.
+    pub fn label(&self) -> String {
+        format!("jdk{} ({})", self.feature, self.home.display())
+    }
+
+    /// Reads a JDK home; `None` when it is not a usable JDK with `java` and `javac`.
+    pub fn probe(home: &Path) -> Option<Jdk> {
+        let home = home.canonicalize().ok()?;
+        if !home.join("bin/java").is_file() || !home.join("bin/javac").is_file() {
+            return None;
+        }
+        let release = std::fs::read_to_string(home.join("release")).ok()?;
+        let version = release
+            .lines()
+            .find_map(|l| l.strip_prefix("JAVA_VERSION="))?
+            .trim_matches('"')
+            .to_string();
+        let feature = parse_feature(&version)?;
+        Some(Jdk { home, feature, version })
+    }
+}
+
+/// The feature release of a version string: `1.8.0_392` is 8, `17.0.15` is 17, `25` is 25.
+pub fn parse_feature(version: &str) -> Option<u32> {
+    let mut parts = version.split(['.', '_', '-', '+']);
+    let first: u32 = parts.next()?.parse().ok()?;
+    if first == 1 {
+        parts.next()?.parse().ok()
+    } else {
+        Some(first)
+    }
+}
+
+/// Every JDK on this machine, one per feature release, newest last.
+///
+/// Looks at `JAVA_HOME`, `/usr/lib/jvm/*` and the `java` on `PATH`. `HCH_TEST_JDKS` (a
+/// colon-separated list of homes) replaces the search, for running tests on one JDK.
+pub fn jdks() -> Vec<Jdk> {
+    let mut homes: Vec<PathBuf> = Vec::new();
+    if let Ok(list) = std::env::var("HCH_TEST_JDKS") {
+        homes.extend(list.split(':').filter(|s| !s.is_empty()).map(PathBuf::from));
+    } else {
+        if let Some(h) = std::env::var_os("JAVA_HOME") {
+            homes.push(h.into());
+        }
+        if let Ok(rd) = std::fs::read_dir("/usr/lib/jvm") {
+            let mut v: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+            v.sort();
+            homes.extend(v);
+        }
+        if let Some(java) = which("java") {
+            if let Ok(real) = java.canonicalize() {
+                if let Some(home) = real.parent().and_then(Path::parent) {
+                    homes.push(home.to_path_buf());
+                }
+            }
+        }
+    }
+    let mut by_feature: BTreeMap<u32, Jdk> = BTreeMap::new();
+    for h in homes {
+        if let Some(jdk) = Jdk::probe(&h) {
+            by_feature.entry(jdk.feature).or_insert(jdk);
+        }
+    }
+    by_feature.into_values().collect()
+}
+
+/// Every JDK, or a panic saying how to get one: a test machine without a JDK is misconfigured.
+pub fn require_jdks() -> Vec<Jdk> {
+    let v = jdks();
+    assert!(
+        !v.is_empty(),
+        "no JDK found (JAVA_HOME, /usr/lib/jvm/*, PATH): apt-get install -y openjdk-17-jdk-headless"
+    );
+    v
+}
+
+/// Says on stderr that a test skips one JDK, and why.
+pub fn skip(jdk: &Jdk, why: &str) {
+    eprintln!("SKIP on {}: {why}", jdk.label());
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.is_file())
+    })
+}
+
+/// The repository root (where `examples/` lives).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+}
+
+/// A workload program kept in the repository: `examples/<name>.java`.
+pub fn workload_source(name: &str) -> PathBuf {
+    repo_root().join("examples").join(format!("{name}.java"))
+}
+
+/// A scratch directory under `target/` for this test binary, created on demand.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let d = repo_root().join("target/hch-test").join(name);
+    std::fs::create_dir_all(&d).expect("create scratch dir");
+    d
+}
+
+/// Compiles `examples/<name>.java` (or any source path) with this JDK's javac once per JDK and
+/// returns the class directory. Compiling beats single-file launch: a test's JVM is ready sooner.
+pub fn compile(jdk: &Jdk, source: &Path) -> PathBuf {
+    let stem = source.file_stem().unwrap().to_string_lossy().to_string();
+    let out = scratch_dir("classes").join(format!("{stem}-jdk{}", jdk.feature));
+    let marker = out.join(".ok");
+    let src_time = std::fs::metadata(source).and_then(|m| m.modified()).ok();
+    let fresh = std::fs::metadata(&marker).and_then(|m| m.modified()).ok();
+    if matches!((src_time, fresh), (Some(s), Some(f)) if f >= s) {
+        return out;
+    }
+    // Compile into a private dir, then rename: tests in other processes may race us.
+    let tmp = scratch_dir("classes").join(format!(".{stem}-jdk{}-{}", jdk.feature, std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let status = Command::new(jdk.tool("javac"))
+        .args(["-nowarn", "-d"])
+        .arg(&tmp)
+        .arg(source)
+        .status()
+        .expect("run javac");
+    assert!(status.success(), "javac {} failed on {}", source.display(), jdk.label());
+    std::fs::write(tmp.join(".ok"), b"").unwrap();
+    let _ = std::fs::remove_dir_all(&out);
+    if std::fs::rename(&tmp, &out).is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    out
+}
+
+/// A running JVM that is killed and reaped when dropped.
+#[derive(Debug)]
+pub struct Jvm {
+    child: Child,
+    /// The JVM's pid.
+    pub pid: u32,
+    /// The JDK it runs on.
+    pub jdk: Jdk,
+    lines: mpsc::Receiver<String>,
+}
+
+/// How to launch a workload.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// JVM options before the main class, e.g. `-XX:+UnlockDiagnosticVMOptions`.
+    pub jvm_args: Vec<String>,
+    /// Program arguments after the main class.
+    pub args: Vec<String>,
+    /// A command prefix such as `unshare --mount --pid --fork` (the container case).
+    pub wrapper: Vec<String>,
+}
+
+impl Launch {
+    /// Program arguments only.
+    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(args: I) -> Self {
+        Launch { args: args.into_iter().map(Into::into).collect(), ..Default::default() }
+    }
+
+    /// Adds JVM options.
+    pub fn jvm<I: IntoIterator<Item = S>, S: Into<String>>(mut self, opts: I) -> Self {
+        self.jvm_args.extend(opts.into_iter().map(Into::into));
+        self
+    }
+}
+
+impl Jvm {
+    /// Compiles and starts `examples/<name>.java` on `jdk` and waits for its `READY <pid>` line.
+    /// The pid in that line is the JVM's own view, the namespace pid under a wrapper.
+    pub fn start(jdk: &Jdk, name: &str, launch: &Launch) -> Jvm {
+        let classes = compile(jdk, &workload_source(name));
+        let mut cmd = if launch.wrapper.is_empty() {
+            Command::new(jdk.tool("java"))
+        } else {
+            let mut c = Command::new(&launch.wrapper[0]);
+            c.args(&launch.wrapper[1..]).arg(jdk.tool("java"));
+            c
+        };
+        cmd.arg("-cp").arg(&classes).args(&launch.jvm_args).arg(name).args(&launch.args);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).stdin(Stdio::null());
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("start {name} on {}: {e}", jdk.label()));
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let pid = child.id();
+        let mut jvm = Jvm { child, pid, jdk: jdk.clone(), lines: rx };
+        jvm.wait_line("READY", Duration::from_secs(60));
+        jvm
+    }
+
+    /// The pid of the JVM process itself: under a wrapper (`unshare --fork`) it is a child of the
+    /// spawned process, found through /proc.
+    pub fn java_pid(&self) -> u32 {
+        find_java_descendant(self.pid).unwrap_or(self.pid)
+    }
+
+    /// Waits for a stdout line starting with `prefix`; panics after `timeout` or if the JVM exits.
+    pub fn wait_line(&mut self, prefix: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) if l.starts_with(prefix) => return l,
+                Ok(_) => {}
+                Err(e) => panic!("JVM {} on {}: no '{prefix}' line: {e}", self.pid, self.jdk.label()),
+            }
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Kills the JVM now (also done on drop).
+    pub fn kill(&mut self) {
+        if let Some(p) = find_java_descendant(self.pid) {
+            let _ = Command::new("kill").arg("-9").arg(p.to_string()).status();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Jvm {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The first descendant of `pid` whose executable is named `java` (or `pid` itself).
+fn find_java_descendant(pid: u32) -> Option<u32> {
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+    if exe.as_ref().and_then(|e| e.file_name()).is_some_and(|n| n == "java") {
+        return Some(pid);
+    }
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+    children.split_whitespace().filter_map(|c| c.parse().ok()).find_map(find_java_descendant)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feature_versions() {
+        assert_eq!(parse_feature("1.8.0_392"), Some(8));
+        assert_eq!(parse_feature("17.0.15"), Some(17));
+        assert_eq!(parse_feature("25"), Some(25));
+        assert_eq!(parse_feature("27-ea"), Some(27));
+        assert_eq!(parse_feature("x"), None);
+    }
+
+    /// The harness itself, on every JDK found: a JVM starts, answers, and dies with its guard.
+    #[test]
+    fn starts_and_kills_a_jvm_on_every_jdk() {
+        for jdk in require_jdks() {
+            let pid;
+            {
+                let mut jvm = Jvm::start(&jdk, "Park", &Launch::args(["0", "1"]));
+                pid = jvm.pid;
+                assert!(jvm.alive(), "{} died", jdk.label());
+                assert!(Path::new(&format!("/proc/{pid}")).exists());
+            }
+            // Reaped by the guard: the pid is gone (or reused by something that is not it).
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            assert!(!String::from_utf8_lossy(&cmdline).contains("Park"), "JVM {pid} survived");
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! One module per subcommand; each has `Args`, `EXAMPLES` and `run`.
+
+pub mod analyze;
+pub mod codecache;
+pub mod directives;
+pub mod info;
+pub mod jcmd;
+pub mod jfr;
+pub mod list;
+pub mod profile;
+pub mod record;
+pub mod sparseness;
+pub mod watch;

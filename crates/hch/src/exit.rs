@@ -1,0 +1,75 @@
+//! Exit codes and error printing: the whole chain, what to do, and a broken pipe is success.
+
+use std::process::ExitCode;
+
+/// Documented exit codes (also in README and `hch --help`).
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  error (the message says what and what to do)
+  2  usage error (bad arguments)
+  3  the target JVM could not be reached (no such process, attach refused, network, auth)
+  4  the JVM ran the command and reported a failure
+  5  bad input file (results printed so far are sound; the error names file, chunk and offset)
+  6  verdicts found (`codecache`, `watch`: something is wrong) or directives rejected (`check`)
+130  interrupted (Ctrl-C); the target was cleaned up";
+
+/// A command's outcome that is not an error but still a non-zero status, e.g. verdicts found.
+#[derive(Debug, Clone, Copy)]
+pub struct Status(pub u8);
+
+/// An error that knows its own exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Coded {
+    /// The exit code.
+    pub code: u8,
+    /// What to print.
+    pub message: String,
+}
+
+/// Wraps a message with an exit code.
+pub fn coded(code: u8, message: impl Into<String>) -> anyhow::Error {
+    Coded { code, message: message.into() }.into()
+}
+
+/// The exit code an error maps to, from the first typed cause in its chain.
+fn code_of(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(c) = cause.downcast_ref::<Coded>() {
+            return c.code;
+        }
+        if let Some(t) = cause.downcast_ref::<hch_target::TargetError>() {
+            return match t {
+                hch_target::TargetError::CommandFailed { .. } => 4,
+                _ => 3,
+            };
+        }
+        if cause.downcast_ref::<hch_jfr::Error>().is_some() {
+            return 5;
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return 0;
+            }
+        }
+    }
+    1
+}
+
+/// Prints the error chain and turns the result into the process exit code.
+pub fn finish(result: anyhow::Result<Status>) -> ExitCode {
+    match result {
+        Ok(Status(code)) => ExitCode::from(code),
+        Err(err) => {
+            let code = code_of(&err);
+            if code != 0 {
+                eprintln!("hch: error: {err}");
+                for cause in err.chain().skip(1) {
+                    eprintln!("  caused by: {cause}");
+                }
+            }
+            ExitCode::from(code)
+        }
+    }
+}
