@@ -8,6 +8,8 @@
 //!   up on drop, also on error and after Ctrl-C.
 //! - Later kinds of target (an in-process agent, a JDK 27 hot code heap) implement the same trait.
 
+pub mod remote;
+
 use std::fmt;
 
 /// What a target can be asked for. Implemented by a local attach connection, a JMX connection
