@@ -1,0 +1,124 @@
+//! Method names as HotSpot prints them, converted to the JVM internal form.
+
+use serde::Serialize;
+
+/// A method in JVM internal form: `java/lang/String`, `hashCode`, `()I`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct MethodRef {
+    /// The holder class, internal form (`/` between packages, `+` before a hidden class suffix).
+    pub class: String,
+    /// The method name, e.g. `park` or `<init>`.
+    pub name: String,
+    /// The descriptor, e.g. `(ZJ)V`; empty when the output did not print one.
+    pub descriptor: String,
+}
+
+impl MethodRef {
+    /// Splits `pkg.Class.method(desc)ret` (codelist style) into class, name and descriptor.
+    /// Returns `None` when there is no `.` before the name.
+    pub fn from_dotted(text: &str) -> Option<MethodRef> {
+        let (head, descriptor) = match text.find('(') {
+            Some(i) => (&text[..i], &text[i..]),
+            None => (text, ""),
+        };
+        let dot = head.rfind('.')?;
+        let (class, name) = (&head[..dot], &head[dot + 1..]);
+        if class.is_empty() || name.is_empty() {
+            return None;
+        }
+        Some(MethodRef {
+            class: internal_class(class),
+            name: name.to_string(),
+            descriptor: descriptor.to_string(),
+        })
+    }
+
+    /// Splits `pkg.Class::method` (PrintCompilation style, no descriptor).
+    pub fn from_colons(text: &str) -> Option<MethodRef> {
+        let (class, name) = text.split_once("::")?;
+        if class.is_empty() || name.is_empty() {
+            return None;
+        }
+        Some(MethodRef {
+            class: internal_class(class),
+            name: name.to_string(),
+            descriptor: String::new(),
+        })
+    }
+
+    /// The short form used in messages: `Unsafe.park` (simple class name, no package).
+    pub fn short(&self) -> String {
+        let simple = self.class.rsplit('/').next().unwrap_or(&self.class);
+        format!("{simple}.{}", self.name)
+    }
+
+    /// The dotted form HotSpot prints in codelist: `jdk.internal.misc.Unsafe.park(ZJ)V`.
+    pub fn dotted(&self) -> String {
+        format!(
+            "{}.{}{}",
+            external_class(&self.class),
+            self.name,
+            self.descriptor
+        )
+    }
+}
+
+impl std::fmt::Display for MethodRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.dotted())
+    }
+}
+
+/// `java.lang.invoke.LambdaForm$MH/0x1234` -> `java/lang/invoke/LambdaForm$MH+0x1234`
+/// (HotSpot prints a hidden class's `+` as `/` in external names).
+pub fn internal_class(external: &str) -> String {
+    external
+        .chars()
+        .map(|c| match c {
+            '.' => '/',
+            '/' => '+',
+            c => c,
+        })
+        .collect()
+}
+
+/// The inverse of [`internal_class`].
+pub fn external_class(internal: &str) -> String {
+    internal
+        .chars()
+        .map(|c| match c {
+            '/' => '.',
+            '+' => '/',
+            c => c,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_codelist_names() {
+        let m = MethodRef::from_dotted("jdk.internal.misc.Unsafe.park(ZJ)V").unwrap();
+        assert_eq!(
+            (m.class.as_str(), m.name.as_str(), m.descriptor.as_str()),
+            ("jdk/internal/misc/Unsafe", "park", "(ZJ)V")
+        );
+        assert_eq!(m.short(), "Unsafe.park");
+        assert_eq!(m.dotted(), "jdk.internal.misc.Unsafe.park(ZJ)V");
+        let h = MethodRef::from_dotted("java.lang.invoke.LambdaForm$MH/0x00007fdcd4001000.invoke(Ljava/lang/Object;)Ljava/lang/Object;").unwrap();
+        assert_eq!(h.class, "java/lang/invoke/LambdaForm$MH+0x00007fdcd4001000");
+        assert_eq!(h.descriptor, "(Ljava/lang/Object;)Ljava/lang/Object;");
+        assert_eq!(MethodRef::from_dotted("noDot()V"), None);
+        assert_eq!(MethodRef::from_dotted(".x()V"), None);
+    }
+
+    #[test]
+    fn splits_printcompilation_names() {
+        let m = MethodRef::from_colons("jdk.internal.misc.Unsafe::park").unwrap();
+        assert_eq!(m.class, "jdk/internal/misc/Unsafe");
+        assert_eq!(m.name, "park");
+        assert_eq!(MethodRef::from_colons("x"), None);
+    }
+}
