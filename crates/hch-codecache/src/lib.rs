@@ -10,8 +10,12 @@
 //! - Formats differ by JDK (state numbers, commas, the summary lines): parsers accept every
 //!   known layout and take the JDK feature version where the text alone is ambiguous.
 
+pub mod analytics;
+pub mod codecache;
 pub mod codelist;
+pub mod log;
 pub mod method;
+pub mod perfmap;
 
 pub use method::MethodRef;
 

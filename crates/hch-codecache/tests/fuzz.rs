@@ -1,0 +1,96 @@
+//! Fuzz-style robustness: random mutations of the real captured outputs, fed to every parser
+//! for a bounded time. A parser may return an error but must never panic or hang.
+
+use std::time::{Duration, Instant};
+
+use hch_codecache::{analytics, codecache, codelist, log, perfmap};
+
+mod common;
+
+/// xorshift64*: a small deterministic generator, so a failure can be replayed from its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Bytes that matter to these formats, so mutations hit the interesting paths.
+const SPICE: &[u8] = b"0123456789abcdefx[](),-=: '\n.%@Kbnk";
+
+/// One random edit: flip, insert, delete a run, duplicate a line, or truncate.
+fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
+    if data.is_empty() {
+        data.push(SPICE[rng.below(SPICE.len())]);
+        return;
+    }
+    let at = rng.below(data.len());
+    match rng.below(6) {
+        0 => data[at] = SPICE[rng.below(SPICE.len())],
+        1 => data.insert(at, SPICE[rng.below(SPICE.len())]),
+        2 => {
+            let end = (at + rng.below(40)).min(data.len());
+            data.drain(at..end);
+        }
+        3 => {
+            let end = (at + rng.below(200)).min(data.len());
+            let copy = data[at..end].to_vec();
+            let to = rng.below(data.len());
+            data.splice(to..to, copy);
+        }
+        4 => data.truncate(at),
+        _ => data[at] = data[at].wrapping_add(1),
+    }
+}
+
+/// Runs every parser; only panics matter.
+fn run_all(text: &str) {
+    let _ = codelist::parse(text);
+    let _ = codelist::parse_for(text, 17);
+    let _ = codecache::parse(text);
+    let _ = analytics::parse(text);
+    let _ = perfmap::parse(text);
+    let _ = log::parse_compilations(text);
+    let _ = log::parse_codecache_events(text);
+}
+
+#[test]
+fn mutated_real_outputs_never_panic() {
+    let files = [
+        "jdk17_Compiler.codelist.txt",
+        "jdk25_Compiler.codelist.txt",
+        "jdk17_Compiler.codecache.txt",
+        "jdk25_Compiler.codecache_final.txt",
+        "jdk27_codecache_written_from_source.txt",
+        "jdk25_codecache_full_unsegmented.txt",
+        "jdk17_Compiler.CodeHeap_Analytics_default.txt",
+        "jdk25_perf-pid.map",
+        "jdk25_stdout_printcompilation.txt",
+        "jdk25_xlog_codecache_debug_gc.txt",
+    ];
+    let budget = Duration::from_secs(3);
+    let start = Instant::now();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rounds = 0u64;
+    while start.elapsed() < budget {
+        let name = files[rng.below(files.len())];
+        let mut data = common::data(name).into_bytes();
+        // Work on a window so big files get many rounds too.
+        let from = rng.below(data.len());
+        data = data.split_off(from.min(data.len().saturating_sub(4000)));
+        data.truncate(4000);
+        for _ in 0..=rng.below(8) {
+            mutate(&mut rng, &mut data);
+        }
+        run_all(&String::from_utf8_lossy(&data));
+        rounds += 1;
+    }
+    assert!(rounds > 100, "only {rounds} rounds in {budget:?}");
+}
