@@ -1,26 +1,92 @@
 //! hch-jfr: a complete, fast and fail-safe reader for Java Flight Recorder files.
+//!
+//! A recording is one or more chunks; each chunk carries its own metadata (types), constant
+//! pools and events. This crate reads JFR 2.x as written by JDK 11 to 25+ and async-profiler.
+//!
+//! - [`read_samples`]: the fast path for CPU samples, aggregated into distinct stacks with
+//!   resolved frames ([`SampleProfile`]).
+//! - [`JfrFile`] and [`Chunk`]: a generic, metadata-driven API over any event type; records
+//!   are borrowed ([`RawEvent`]) and decoded on demand ([`Chunk::event_json`]).
+//! - [`summarize`]: `jfr summary`-like counts.
+//!
+//! # Design constraints
+//! - Never panic, hang, or allocate from a length in the file: every length is checked against
+//!   the bytes that remain, nesting is bounded, and the checkpoint chain must go backwards.
+//! - Errors name the file, the chunk and the byte offset ([`Error`]). A broken chunk does not
+//!   hide the others: complete chunks still yield their data.
+//! - Type ids, constant keys and metadata are per chunk and never reused across chunks (the
+//!   JDK's own `jfr` misreads files that concatenate chunks of different JVMs).
+//! - Chunks are parsed in parallel (rayon), merged deterministically; memory stays bounded by
+//!   the chunks in flight.
 
+mod chunk;
+mod collect;
+mod error;
+mod file;
+mod header;
+mod input;
+mod layout;
+mod metadata;
 mod samples;
+mod summary;
+mod value;
+
+use std::path::Path;
+
+pub use chunk::{Chunk, RawEvent};
+pub use error::{Error, Location, Problem};
+pub use file::{ChunkSpan, JfrFile, PerChunk};
+pub use header::{ChunkHeader, HEADER_SIZE};
+pub use input::JfrStr;
+pub use metadata::{ClassDef, FieldDef, Metadata};
 pub use samples::*;
+pub use summary::{summarize, Summary, TypeStats};
 
-/// A reader error (placeholder until the reader lands).
-#[derive(Debug, thiserror::Error)]
-#[error("jfr")]
-pub struct Error;
-
-/// The samples of a recording, and the error that stopped reading early, if any: chunks read
-/// before the error are complete and sound.
+/// The samples of a recording, and the error that stopped reading early, if any: the chunks
+/// read are complete and sound.
 #[derive(Debug, Default)]
 pub struct SampleRead {
     /// Aggregated samples of every chunk read.
     pub profile: SampleProfile,
-    /// Why reading stopped early.
+    /// Why some chunk could not be read.
     pub error: Option<Error>,
+    /// Chunks in the file, and how many of them were read.
+    pub chunks: (usize, usize),
 }
 
-/// Reads the given sample events of a recording (placeholder until the reader lands).
-/// `Err` only when nothing at all could be read (missing file, not a JFR file).
-pub fn read_samples(path: &std::path::Path, events: &[SampleEvent]) -> Result<SampleRead, Error> {
-    let _ = (path, events);
-    Ok(SampleRead::default())
+/// Reads the given sample events of a recording file.
+/// `Err` only when nothing at all could be read (no such file, not a JFR file, first chunk broken).
+pub fn read_samples(path: &Path, events: &[SampleEvent]) -> Result<SampleRead, Error> {
+    samples_of(&JfrFile::open(path)?, events)
+}
+
+/// Reads the given sample events of a recording already opened (a file or bytes in memory).
+pub fn samples_of(file: &JfrFile, events: &[SampleEvent]) -> Result<SampleRead, Error> {
+    let per = file.par_chunks(|c| collect::collect_chunk(c, events));
+    if per.results.is_empty() {
+        if let Some(e) = per.error {
+            return Err(e);
+        }
+    }
+    let read = per.results.len();
+    let profile = samples::merge(per.results.into_iter().map(|(_, r)| r).collect());
+    Ok(SampleRead { profile, error: per.error, chunks: (per.chunks.max(read), read) })
+}
+
+/// Calls `f` with every event of the named types, in file order, decoded to JSON with its
+/// constants resolved: `(chunk index, type name, fields)`.
+pub fn for_each_event<F>(file: &JfrFile, names: &[&str], mut f: F) -> Result<(), Error>
+where
+    F: FnMut(usize, &str, serde_json::Value) -> Result<(), Error>,
+{
+    file.for_each_chunk(|chunk| {
+        let ids: Vec<(u64, &str)> = names.iter().filter_map(|n| chunk.type_id(n).map(|i| (i, *n))).collect();
+        for r in chunk.events() {
+            let r = r?;
+            if let Some((_, name)) = ids.iter().find(|(i, _)| *i == r.type_id) {
+                f(chunk.index, name, chunk.event_json(&r)?)?;
+            }
+        }
+        Ok(())
+    })
 }

@@ -143,3 +143,57 @@ pub struct SampleProfile {
     /// What the recording tells about its JVM.
     pub facts: JvmFacts,
 }
+
+/// Merges per-chunk results (in chunk order) into one deterministic profile.
+pub(crate) fn merge(parts: Vec<crate::collect::ChunkSamples>) -> SampleProfile {
+    use std::collections::HashMap;
+    let mut methods: HashMap<MethodInfo, u32> = HashMap::new();
+    let mut stacks: HashMap<(Vec<Frame>, bool), u64> = HashMap::new();
+    let mut out = SampleProfile::default();
+    for part in parts {
+        let remap: Vec<u32> = part
+            .methods
+            .into_iter()
+            .map(|m| {
+                let n = methods.len() as u32;
+                *methods.entry(m).or_insert(n)
+            })
+            .collect();
+        for s in part.stacks {
+            let frames = s.frames.iter().map(|f| Frame { method: remap[f.method as usize], ..*f }).collect();
+            *stacks.entry((frames, s.truncated)).or_insert(0) += s.samples;
+        }
+        out.total_samples += part.total;
+        merge_facts(&mut out.facts, part.facts);
+    }
+    // Sort methods, then renumber stacks, so the result does not depend on chunk or hash order.
+    let mut by_name: Vec<(MethodInfo, u32)> = methods.into_iter().collect();
+    by_name.sort();
+    let mut renumber = vec![0u32; by_name.len()];
+    for (new, (_, old)) in by_name.iter().enumerate() {
+        renumber[*old as usize] = new as u32;
+    }
+    out.methods = by_name.into_iter().map(|(m, _)| m).collect();
+    out.stacks = stacks
+        .into_iter()
+        .map(|((frames, truncated), samples)| Stack {
+            frames: frames.into_iter().map(|f| Frame { method: renumber[f.method as usize], ..f }).collect(),
+            truncated,
+            samples,
+        })
+        .collect();
+    out.stacks.sort_by(|a, b| (&a.frames, a.truncated).cmp(&(&b.frames, b.truncated)));
+    out
+}
+
+/// Keeps the first fact each chunk offers; the sampling period is the smallest seen.
+fn merge_facts(into: &mut JvmFacts, f: JvmFacts) {
+    into.jvm_version = into.jvm_version.take().or(f.jvm_version);
+    into.jvm_arguments = into.jvm_arguments.take().or(f.jvm_arguments);
+    into.debug_non_safepoints = into.debug_non_safepoints.or(f.debug_non_safepoints);
+    into.producer = into.producer.take().or(f.producer);
+    into.sample_period_ns = match (into.sample_period_ns, f.sample_period_ns) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+}

@@ -1,0 +1,281 @@
+//! One chunk: its header, metadata, constant pool index and records.
+
+use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
+
+use crate::error::{Error, Problem, RawError, RawResult};
+use crate::header::{ChunkHeader, HEADER_SIZE};
+use crate::input::Cursor;
+use crate::layout::Layouts;
+use crate::metadata::Metadata;
+
+/// Record type id of metadata events.
+const METADATA: u64 = 0;
+/// Record type id of checkpoint (constant pool) events.
+const CHECKPOINT: u64 = 1;
+
+/// A record of a chunk, undecoded: its type and its bytes after the type id.
+#[derive(Debug, Clone, Copy)]
+pub struct RawEvent<'a> {
+    /// Type id, meaningful in this chunk only.
+    pub type_id: u64,
+    /// Offset of the record from the chunk start.
+    pub offset: usize,
+    /// Size of the record, size field included.
+    pub size: usize,
+    /// The fields, encoded.
+    pub body: &'a [u8],
+    /// Offset of `body` from the chunk start.
+    pub(crate) body_offset: usize,
+}
+
+/// Constant pool entries of one chunk: type id -> key -> offset of the value in the chunk.
+#[derive(Debug, Default)]
+pub(crate) struct Pools {
+    by_type: HashMap<u64, FxHashMap<u64, u32>>,
+}
+
+impl Pools {
+    /// Offset of a pool entry's value.
+    pub(crate) fn get(&self, type_id: u64, key: u64) -> Option<usize> {
+        self.by_type.get(&type_id)?.get(&key).map(|&o| o as usize)
+    }
+
+    /// Number of entries of a type.
+    pub(crate) fn count(&self, type_id: u64) -> usize {
+        self.by_type.get(&type_id).map_or(0, |m| m.len())
+    }
+}
+
+/// A parsed chunk: metadata and pools ready, events decoded on demand.
+#[derive(Debug)]
+pub struct Chunk<'a> {
+    /// Zero-based index of the chunk in its file.
+    pub index: usize,
+    /// Absolute offset of the chunk in its file.
+    pub start: u64,
+    /// The header.
+    pub header: ChunkHeader,
+    /// The chunk's types.
+    pub metadata: Metadata,
+    pub(crate) layouts: Layouts,
+    pub(crate) pools: Pools,
+    pub(crate) bytes: &'a [u8],
+    /// How many checkpoint records the chunk has.
+    pub checkpoints: usize,
+}
+
+impl<'a> Chunk<'a> {
+    /// Parses a chunk: `bytes` is exactly the chunk (header included), `start` its file offset.
+    pub fn parse(bytes: &'a [u8], index: usize, start: u64) -> Result<Chunk<'a>, Error> {
+        Self::parse_raw(bytes, index).map_err(|e| e.at(index, start)).map(|mut c| {
+            c.start = start;
+            c
+        })
+    }
+
+    fn parse_raw(bytes: &'a [u8], index: usize) -> RawResult<Chunk<'a>> {
+        let header = ChunkHeader::parse(bytes)?;
+        let bytes = &bytes[..header.size as usize];
+        let md_offset = find_metadata(bytes, &header)?;
+        let metadata = Metadata::parse(bytes, md_offset)?;
+        let layouts = Layouts::new(&metadata);
+        let mut chunk = Chunk {
+            index,
+            start: 0,
+            header,
+            metadata,
+            layouts,
+            pools: Pools::default(),
+            bytes,
+            checkpoints: 0,
+        };
+        chunk.index_pools()?;
+        chunk.check_chain()?;
+        Ok(chunk)
+    }
+
+    /// The chunk's bytes.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Every record of the chunk in file order, metadata and checkpoints included.
+    pub(crate) fn raw_records(&self) -> Records<'a> {
+        Records { bytes: self.bytes, pos: HEADER_SIZE }
+    }
+
+    /// Every record in file order, metadata (type 0) and checkpoints (type 1) included.
+    pub fn records(&self) -> impl Iterator<Item = Result<RawEvent<'a>, Error>> + 'a {
+        let (index, start) = (self.index, self.start);
+        self.raw_records().map(move |r| r.map_err(|e| e.at(index, start)))
+    }
+
+    /// Event records only (no metadata, no checkpoints).
+    pub fn events(&self) -> impl Iterator<Item = Result<RawEvent<'a>, Error>> + 'a {
+        self.records().filter(|r| !matches!(r, Ok(e) if e.type_id == METADATA || e.type_id == CHECKPOINT))
+    }
+
+    /// Converts a within-chunk error to a located one.
+    pub(crate) fn locate(&self, e: RawError) -> Error {
+        e.at(self.index, self.start)
+    }
+
+    /// Indexes every constant pool entry of every checkpoint record.
+    fn index_pools(&mut self) -> RawResult<()> {
+        let mut records = self.raw_records();
+        while let Some(r) = records.next_raw() {
+            let r = r?;
+            if r.type_id == CHECKPOINT {
+                self.checkpoints += 1;
+                self.index_checkpoint(&r)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one checkpoint: header fields, then pools of (key, value) entries.
+    fn index_checkpoint(&mut self, r: &RawEvent<'a>) -> RawResult<()> {
+        let end = r.offset + r.size;
+        let mut c = Cursor::new(&self.bytes[..end], r.body_offset);
+        c.varint()?; // start time
+        c.varint()?; // duration
+        c.varint()?; // delta to the previous checkpoint
+        c.u8()?; // type flags
+        let pools = c.length(2)?;
+        for _ in 0..pools {
+            let type_at = c.pos();
+            let type_id = c.varint()?;
+            let class = self.class_index(type_id).ok_or(RawError::new(type_at as u64, Problem::UnknownType(type_id)))?;
+            let count = c.length(1)?;
+            let map = self.pools.by_type.entry(type_id).or_default();
+            map.reserve(count.min(1 << 16));
+            for _ in 0..count {
+                let key = c.varint()?;
+                map.insert(key, c.pos() as u32);
+                self.layouts.skip_class(&mut c, class, 0)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Walks the checkpoint chain from the header: each step must go strictly backwards.
+    fn check_chain(&self) -> RawResult<()> {
+        let mut pos = self.header.constant_pool_offset;
+        if pos == 0 {
+            return Ok(()); // no chain recorded (async-profiler writes one checkpoint and points to it)
+        }
+        for _ in 0..=self.checkpoints {
+            let p = pos as usize;
+            if p < HEADER_SIZE || p >= self.bytes.len() {
+                return Err(RawError::new(16, Problem::CheckpointChain(format!("offset {pos} is outside the chunk"))));
+            }
+            let mut c = Cursor::new(self.bytes, p);
+            c.varint()?;
+            if c.varint()? != CHECKPOINT {
+                return Err(RawError::new(pos, Problem::CheckpointChain(format!("no checkpoint at offset {pos}"))));
+            }
+            c.varint()?;
+            c.varint()?;
+            let delta = c.varint()? as i64;
+            if delta == 0 {
+                return Ok(());
+            }
+            if delta > 0 {
+                return Err(RawError::new(pos, Problem::CheckpointChain(format!("delta {delta} points forward"))));
+            }
+            pos = pos.wrapping_add(delta as u64);
+        }
+        Err(RawError::new(16, Problem::CheckpointChain("longer than the number of checkpoints (a cycle)".into())))
+    }
+
+    /// The index of a type in the metadata.
+    pub(crate) fn class_index(&self, type_id: u64) -> Option<u32> {
+        self.metadata.index_of(type_id)
+    }
+
+    /// Type id of a type by name, if this chunk declares it.
+    pub fn type_id(&self, name: &str) -> Option<u64> {
+        self.metadata.class_by_name(name).map(|c| c.id)
+    }
+
+    /// Name of a type by id.
+    pub fn type_name(&self, type_id: u64) -> Option<&str> {
+        match type_id {
+            METADATA => Some("jdk.Metadata"),
+            CHECKPOINT => Some("jdk.CheckPoint"),
+            _ => self.metadata.class(type_id).map(|c| c.name.as_str()),
+        }
+    }
+
+    /// Number of constant pool entries of a type (for statistics).
+    pub fn pool_len(&self, type_id: u64) -> usize {
+        self.pools.count(type_id)
+    }
+}
+
+/// Finds the metadata record: where the header says, else the last one in the chunk.
+fn find_metadata(bytes: &[u8], header: &ChunkHeader) -> RawResult<usize> {
+    let at = header.metadata_offset as usize;
+    if at >= HEADER_SIZE && at < bytes.len() {
+        let mut c = Cursor::new(bytes, at);
+        if c.varint().is_ok() && c.varint().ok() == Some(METADATA) {
+            return Ok(at);
+        }
+    }
+    let mut last = None;
+    let mut records = Records { bytes, pos: HEADER_SIZE };
+    while let Some(r) = records.next_raw() {
+        let r = r?;
+        if r.type_id == METADATA {
+            last = Some(r.offset);
+        }
+    }
+    last.ok_or(RawError::new(24, Problem::NoMetadata(header.metadata_offset)))
+}
+
+/// Iterator over the records of a chunk. Stops at the first malformed record.
+#[derive(Debug, Clone)]
+pub(crate) struct Records<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Records<'a> {
+    /// The next record, or the error that ends the iteration.
+    pub(crate) fn next_raw(&mut self) -> Option<RawResult<RawEvent<'a>>> {
+        if self.pos >= self.bytes.len() {
+            return None;
+        }
+        let r = self.read();
+        if r.is_err() {
+            self.pos = self.bytes.len();
+        }
+        Some(r)
+    }
+
+    fn read(&mut self) -> RawResult<RawEvent<'a>> {
+        let offset = self.pos;
+        let mut c = Cursor::new(self.bytes, offset);
+        let size = c.varint()?;
+        let remaining = (self.bytes.len() - offset) as u64;
+        if size == 0 || size > remaining {
+            return Err(RawError::new(offset as u64, Problem::RecordSize { size, remaining }));
+        }
+        let end = offset + size as usize;
+        let mut c = Cursor::new(&self.bytes[..end], c.pos());
+        let type_id = c.varint()?;
+        let body_offset = c.pos();
+        self.pos = end;
+        Ok(RawEvent { type_id, offset, size: size as usize, body: &self.bytes[body_offset..end], body_offset })
+    }
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<RawEvent<'a>, RawError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_raw()
+    }
+}
