@@ -1,0 +1,64 @@
+//! Reading inputs: the format is told by the content (JFR files start with `FLR\0`).
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use hch_jfr::SampleEvent;
+
+use crate::model::{InputFormat, Profile};
+use crate::{collapsed, Error};
+
+/// Bytes looked at to tell text from binary.
+const SNIFF: usize = 4096;
+
+/// Which format a file has, from its first bytes.
+pub fn detect(path: &Path) -> Result<InputFormat, Error> {
+    let io = |e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let mut head = Vec::with_capacity(SNIFF);
+    File::open(path)
+        .map_err(io)?
+        .take(SNIFF as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    if head.starts_with(b"FLR\0") {
+        return Ok(InputFormat::Jfr);
+    }
+    match head.iter().position(|&b| b == 0 || (b < 0x09)) {
+        Some(offset) => Err(Error::UnknownFormat {
+            path: path.to_path_buf(),
+            offset: offset as u64,
+        }),
+        None => Ok(InputFormat::Collapsed),
+    }
+}
+
+/// Adds one file's samples to `profile`. A JFR file broken after some sound chunks adds those
+/// and returns the reader's error as `Ok(Some(_))`; `Err` means nothing could be read.
+pub fn read_into(profile: &mut Profile, path: &Path) -> Result<Option<Error>, Error> {
+    match detect(path)? {
+        InputFormat::Jfr => {
+            let read =
+                hch_jfr::read_samples(path, &[SampleEvent::Execution]).map_err(|e| Error::Jfr {
+                    path: path.to_path_buf(),
+                    source: e,
+                })?;
+            profile.add_samples(path.to_path_buf(), &read.profile);
+            Ok(read.error.map(|e| Error::Jfr {
+                path: path.to_path_buf(),
+                source: e,
+            }))
+        }
+        InputFormat::Collapsed => {
+            let f = File::open(path).map_err(|e| Error::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+            collapsed::read(profile, path, BufReader::new(f))?;
+            Ok(None)
+        }
+    }
+}

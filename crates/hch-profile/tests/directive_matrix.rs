@@ -1,0 +1,111 @@
+//! hch's own directives check reproduces what real JDK 17 and 25 answered to the captured
+//! directive files (`Compiler.directives_add` through jcmd, copied into `tests/data/directives`).
+
+use std::path::Path;
+
+use hch_profile::{check, CheckTarget};
+
+/// The JVM's verdict from its captured jcmd answer: the first section of the capture.
+fn jvm_accepted(capture: &str) -> bool {
+    let jcmd = capture.split("=== java").next().unwrap_or("");
+    jcmd.contains("compiler directives added")
+}
+
+#[test]
+fn reproduces_the_accept_reject_matrix_of_jdk17_and_jdk25() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/directives");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    files.sort();
+    assert!(
+        files.len() >= 17,
+        "captured files missing in {}",
+        dir.display()
+    );
+    let mut mismatches = Vec::new();
+    for feature in [17u32, 25] {
+        for f in &files {
+            let stem = f.file_stem().unwrap().to_string_lossy();
+            let capture =
+                std::fs::read_to_string(dir.join(format!("jdk{feature}/{stem}.txt"))).unwrap();
+            let text = std::fs::read_to_string(f).unwrap();
+            let report = check(
+                &text,
+                CheckTarget {
+                    feature,
+                    hot_option: false,
+                },
+            );
+            if report.accepted != jvm_accepted(&capture) {
+                mismatches.push(format!(
+                    "jdk{feature} {stem}: hch says {:?}, JVM accepted={}",
+                    report,
+                    jvm_accepted(&capture)
+                ));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn hot_option_is_refused_by_stock_jdks_with_a_plain_hint() {
+    let text = "[ { match: \"a/B.c()V\", c2: { Hot: true } } ]";
+    for feature in [17, 25] {
+        let r = check(
+            text,
+            CheckTarget {
+                feature,
+                hot_option: false,
+            },
+        );
+        assert!(!r.accepted);
+        assert!(
+            r.errors[0].message.contains("--dialect stock"),
+            "{:?}",
+            r.errors
+        );
+        assert!(
+            check(
+                text,
+                CheckTarget {
+                    feature,
+                    hot_option: true
+                }
+            )
+            .accepted
+        );
+    }
+}
+
+#[test]
+fn warns_about_dropped_inline_rules_and_key_prefixes() {
+    let r = check(
+        "[ { match: \"a.b\", excl: true, inline: \"a.c\" } ]",
+        CheckTarget {
+            feature: 25,
+            hot_option: false,
+        },
+    );
+    assert!(r.accepted);
+    assert_eq!(r.warnings.len(), 2, "{:?}", r.warnings);
+}
+
+#[test]
+fn too_many_directives_for_the_stack() {
+    let one = "{ match: \"a.b\", Exclude: false }";
+    let text = format!("[{}]", vec![one; 51].join(","));
+    let r = check(
+        &text,
+        CheckTarget {
+            feature: 17,
+            hot_option: false,
+        },
+    );
+    assert!(!r.accepted);
+    assert!(r.errors[0].message.contains("at most 50"));
+}
