@@ -1,0 +1,496 @@
+//! The blocking driver: sockets (TCP or TLS), timeouts, and the JMX session flow
+//! registry lookup → `newClient` → `invoke`/`getAttribute` → `close`.
+
+use std::io::{self, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::ClientConfig;
+
+use crate::calls;
+use crate::error::{Error, RemoteException, Result};
+use crate::jrmp::{self, RemoteRef, Return};
+use crate::ser::{Arg, Graph, Value};
+use crate::tls::{self, TlsStream};
+
+/// The DiagnosticCommand MBean (jcmd over JMX).
+pub const DIAGNOSTIC_COMMAND: &str = "com.sun.management:type=DiagnosticCommand";
+/// The FlightRecorderMXBean.
+pub const FLIGHT_RECORDER: &str = "jdk.management.jfr:type=FlightRecorder";
+
+/// The largest reply accepted; a `readStream` chunk is 50 kB, `Compiler.codelist` a few MB.
+const MAX_REPLY: usize = 256 << 20;
+
+/// How to reach and log in to a JMX agent.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// `(user, password)` for an agent with `authenticate=true`.
+    pub credentials: Option<(String, String)>,
+    /// Require TLS: the connector must use it; the registry is tried with TLS first.
+    pub tls: bool,
+    /// PEM file of the JVM's certificate or its CA (implies `tls`).
+    pub tls_ca: Option<PathBuf>,
+    /// Accept any certificate (tests only; implies `tls`).
+    pub tls_insecure: bool,
+    /// Connect timeout and the longest wait for one reply.
+    pub timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            credentials: None,
+            tls: false,
+            tls_ca: None,
+            tls_insecure: false,
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl ConnectOptions {
+    fn wants_tls(&self) -> bool {
+        self.tls || self.tls_ca.is_some() || self.tls_insecure
+    }
+}
+
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream>),
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+// One JRMP connection: a socket and the bytes read but not yet parsed.
+struct Conn {
+    stream: Stream,
+    buf: Vec<u8>,
+    endpoint: String,
+    tls: bool,
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conn")
+            .field("endpoint", &self.endpoint)
+            .field("tls", &self.tls)
+            .finish()
+    }
+}
+
+impl Conn {
+    fn open(
+        host: &str,
+        port: u16,
+        tls: Option<Arc<ClientConfig>>,
+        timeout: Duration,
+    ) -> Result<Conn> {
+        let endpoint = format!("{host}:{port}");
+        let tcp = tcp_connect(host, port, timeout, &endpoint)?;
+        let is_tls = tls.is_some();
+        let stream = match tls {
+            None => Stream::Plain(tcp),
+            Some(cfg) => Stream::Tls(Box::new(
+                tls::connect(tcp, host, cfg).map_err(|e| tls_error(&endpoint, e))?,
+            )),
+        };
+        let mut conn = Conn {
+            stream,
+            buf: Vec::new(),
+            endpoint,
+            tls: is_tls,
+        };
+        conn.handshake()?;
+        Ok(conn)
+    }
+
+    // JRMI hello, the server's ack, then our endpoint as the server saw us.
+    fn handshake(&mut self) -> Result<()> {
+        self.send(&jrmp::HANDSHAKE)?;
+        let (seen, len) = loop {
+            match jrmp::parse_protocol_ack(&self.buf, &self.endpoint) {
+                Err(Error::Incomplete { needed, .. }) => self.fill(needed)?,
+                other => break other?,
+            }
+        };
+        self.buf.drain(..len);
+        self.send(&jrmp::client_endpoint(&seen.host))
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> Result<()> {
+        let ctx = || format!("sending to {}", self.endpoint);
+        self.stream.write_all(bytes).map_err(|e| Error::Io {
+            context: ctx(),
+            source: e,
+        })?;
+        self.stream.flush().map_err(|e| Error::Io {
+            context: ctx(),
+            source: e,
+        })
+    }
+
+    // Sends a Call and parses its Return, reading as much as the parser says is missing.
+    fn call(&mut self, msg: &[u8], has_value: bool) -> Result<Return> {
+        self.send(msg)?;
+        loop {
+            match jrmp::parse_return(&self.buf, has_value) {
+                Ok(r) => {
+                    self.buf.drain(..r.len);
+                    return Ok(r);
+                }
+                Err(Error::Incomplete { needed, .. }) => self.fill(needed)?,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    // Reads at least `needed` more bytes, bounded by MAX_REPLY.
+    fn fill(&mut self, needed: usize) -> Result<()> {
+        let target = self.buf.len().saturating_add(needed);
+        if target > MAX_REPLY {
+            return Err(Error::Limit {
+                offset: self.buf.len(),
+                what: "bytes in one reply",
+                limit: MAX_REPLY,
+            });
+        }
+        let mut chunk = vec![0u8; needed.clamp(64 << 10, 1 << 20)];
+        while self.buf.len() < target {
+            let n = match self.stream.read(&mut chunk) {
+                Ok(0) => return Err(self.closed(None)),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.closed(Some(e))),
+            };
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+        Ok(())
+    }
+
+    fn closed(&self, e: Option<io::Error>) -> Error {
+        let got = self.buf.len();
+        let (context, source) = match e {
+            Some(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                (
+                    format!(
+                        "no complete reply from {} in time ({got} bytes so far)",
+                        self.endpoint
+                    ),
+                    e,
+                )
+            }
+            Some(e) => (
+                format!(
+                    "reading from {} ({got} bytes of the reply so far)",
+                    self.endpoint
+                ),
+                e,
+            ),
+            None => (
+                format!(
+                    "{} closed the connection mid-reply after {got} bytes",
+                    self.endpoint
+                ),
+                io::Error::from(io::ErrorKind::UnexpectedEof),
+            ),
+        };
+        Error::Io { context, source }
+    }
+}
+
+fn tcp_connect(host: &str, port: u16, timeout: Duration, endpoint: &str) -> Result<TcpStream> {
+    let io_err = |context: String, source| Error::Io { context, source };
+    let addrs = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| io_err(format!("resolving {endpoint}"), e))?;
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(s) => {
+                let setup = s
+                    .set_nodelay(true)
+                    .and(s.set_read_timeout(Some(timeout)))
+                    .and(s.set_write_timeout(Some(timeout)));
+                setup.map_err(|e| io_err(format!("configuring the socket to {endpoint}"), e))?;
+                return Ok(s);
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(io_err(format!("connecting to {endpoint} (is the JVM started with -Dcom.sun.management.jmxremote.port?)"), last))
+}
+
+// A handshake failure: a plain server closes on our hello; anything else is a certificate or
+// protocol problem reported as is.
+fn tls_error(endpoint: &str, e: io::Error) -> Error {
+    let plain = matches!(
+        e.kind(),
+        io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+    );
+    let reason = if plain {
+        format!("the server closed the connection during the TLS handshake ({e}): the port speaks plain JRMP, so drop --tls (and --tls-ca)")
+    } else {
+        format!("handshake failed: {e}; check that --tls-ca holds the JVM's certificate or its CA, issued for this host name")
+    };
+    Error::Tls {
+        endpoint: endpoint.into(),
+        reason,
+    }
+}
+
+/// A logged-in JMX connection.
+#[derive(Debug)]
+pub struct Client {
+    conn: Conn,
+    connection: RemoteRef,
+    last_call: Instant,
+}
+
+impl Client {
+    /// Connects to the agent's registry at `host:port`, looks up `jmxrmi` and logs in.
+    ///
+    /// The connector is reached at `host` (not the host name inside the stub, which a
+    /// misconfigured `java.rmi.server.hostname` often gets wrong) and the stub's port.
+    pub fn connect(host: &str, port: u16, opts: &ConnectOptions) -> Result<Client> {
+        let endpoint = format!("{host}:{port}");
+        let tls = if opts.wants_tls() {
+            Some(tls::config(
+                opts.tls_ca.as_deref(),
+                opts.tls_insecure,
+                &endpoint,
+            )?)
+        } else {
+            None
+        };
+        let mut registry = open_registry(host, port, tls.clone(), opts.timeout)?;
+        let (graph, v) = registry
+            .call(&calls::lookup("jmxrmi"), true)?
+            .into_result()
+            .map_err(|e| lookup_error(&endpoint, e))?;
+        let server = jrmp::remote_ref(&graph, v)?;
+        let mut conn = connector(registry, host, &server, tls, opts)?;
+        let creds = opts
+            .credentials
+            .as_ref()
+            .map(|(u, p)| (u.as_str(), p.as_str()));
+        let reply = conn.call(&calls::new_client(&server.objid, creds), true)?;
+        let ack = reply.ack;
+        let (graph, v) = reply
+            .into_result()
+            .map_err(|e| login_error(&conn.endpoint, e))?;
+        let connection = jrmp::remote_ref(&graph, v)?;
+        // Java acknowledges returns that carry references; it lets the server drop its pin early.
+        conn.send(&jrmp::encode_dgc_ack(&ack))?;
+        Ok(Client {
+            conn,
+            connection,
+            last_call: Instant::now(),
+        })
+    }
+
+    /// `host:port` of the connector.
+    pub fn endpoint(&self) -> &str {
+        &self.conn.endpoint
+    }
+
+    /// How long since the last call; the agent drops connections idle for 120 s.
+    pub fn idle(&self) -> Duration {
+        self.last_call.elapsed()
+    }
+
+    /// Invokes an MBean operation. `signature` holds the parameter types as Java names.
+    pub fn invoke(
+        &mut self,
+        mbean: &str,
+        operation: &str,
+        params: &[Arg],
+        signature: &[&str],
+    ) -> Result<(Graph, Value)> {
+        let msg = calls::invoke(&self.connection.objid, mbean, operation, params, signature);
+        self.round_trip(&msg, true)
+            .map_err(|e| self.denied(operation, e))
+    }
+
+    /// Reads an MBean attribute.
+    pub fn get_attribute(&mut self, mbean: &str, attribute: &str) -> Result<(Graph, Value)> {
+        let msg = calls::get_attribute(&self.connection.objid, mbean, attribute);
+        self.round_trip(&msg, true)
+            .map_err(|e| self.denied(attribute, e))
+    }
+
+    /// Runs a DiagnosticCommand operation (e.g. `compilerCodecache`) and returns its text.
+    pub fn diagnostic_command(&mut self, operation: &str, args: &[String]) -> Result<String> {
+        let (graph, v) = self.invoke(
+            DIAGNOSTIC_COMMAND,
+            operation,
+            &[Arg::Strings(args.to_vec())],
+            &["[Ljava.lang.String;"],
+        )?;
+        match (v, graph.str(v)) {
+            (Value::Null, _) => Ok(String::new()),
+            (_, Some(s)) => Ok(s.to_string()),
+            _ => Err(Error::UnexpectedValue {
+                call: operation.into(),
+                expected: "a string",
+                got: graph.describe(v),
+            }),
+        }
+    }
+
+    /// A cheap call (`getDefaultDomain`) that keeps the agent from dropping the connection.
+    pub fn heartbeat(&mut self) -> Result<()> {
+        let msg = calls::get_default_domain(&self.connection.objid);
+        self.round_trip(&msg, true).map(drop)
+    }
+
+    /// Closes the JMX connection on the server (best effort) and the socket.
+    pub fn close(mut self) {
+        let msg = calls::close(&self.connection.objid);
+        let _ = self.conn.call(&msg, false);
+    }
+
+    fn round_trip(&mut self, msg: &[u8], has_value: bool) -> Result<(Graph, Value)> {
+        let r = self.conn.call(msg, has_value);
+        self.last_call = Instant::now();
+        r?.into_result()
+    }
+
+    // A SecurityException on a call means the role lacks access.
+    fn denied(&self, operation: &str, e: Error) -> Error {
+        match e {
+            Error::Remote(r)
+                if r.has("java.lang.SecurityException") && r.mentions("Access denied") =>
+            {
+                Error::AccessDenied {
+                    endpoint: self.conn.endpoint.clone(),
+                    operation: operation.into(),
+                    message: r.root_message().unwrap_or_default().to_string(),
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+// The registry socket: TLS first when TLS is wanted, plain if the registry is plain.
+fn open_registry(
+    host: &str,
+    port: u16,
+    tls: Option<Arc<ClientConfig>>,
+    timeout: Duration,
+) -> Result<Conn> {
+    match tls {
+        None => Conn::open(host, port, None, timeout),
+        Some(cfg) => match Conn::open(host, port, Some(cfg), timeout) {
+            // registry.ssl=false is the default even with ssl=true: only the connector uses TLS.
+            Err(Error::Tls { reason, .. }) if reason.contains("speaks plain JRMP") => {
+                Conn::open(host, port, None, timeout)
+            }
+            other => other,
+        },
+    }
+}
+
+// The connection for the connector stub: the registry's when it is the same endpoint.
+fn connector(
+    registry: Conn,
+    host: &str,
+    server: &RemoteRef,
+    tls: Option<Arc<ClientConfig>>,
+    opts: &ConnectOptions,
+) -> Result<Conn> {
+    let endpoint = format!("{host}:{}", server.port);
+    if server.tls() && tls.is_none() {
+        let reason = "the JVM's connector uses TLS (com.sun.management.jmxremote.ssl=true): pass --tls with --tls-ca FILE (PEM of its certificate or CA)";
+        return Err(Error::Tls {
+            endpoint,
+            reason: reason.into(),
+        });
+    }
+    if !server.tls() && opts.wants_tls() {
+        let reason = "TLS was asked for but the JVM offers a plain connector (com.sun.management.jmxremote.ssl=false): drop --tls, or enable ssl on the JVM";
+        return Err(Error::Tls {
+            endpoint,
+            reason: reason.into(),
+        });
+    }
+    if registry.endpoint == endpoint && registry.tls == server.tls() {
+        return Ok(registry);
+    }
+    drop(registry);
+    Conn::open(
+        host,
+        server.port,
+        tls.filter(|_| server.tls()),
+        opts.timeout,
+    )
+}
+
+fn lookup_error(endpoint: &str, e: Error) -> Error {
+    match e {
+        Error::Remote(r) if r.has("java.rmi.NotBoundException") => Error::NotJrmp {
+            endpoint: endpoint.into(),
+            hint: format!(
+                "its RMI registry has no `jmxrmi` entry ({r}); is this the JMX agent's port?"
+            ),
+        },
+        other => other,
+    }
+}
+
+fn login_error(endpoint: &str, e: Error) -> Error {
+    let Error::Remote(r) = e else { return e };
+    if !r.has("java.lang.SecurityException") {
+        return Error::Remote(r);
+    }
+    let message = first_message(&r);
+    let hint = if message.contains("Credentials required") {
+        "the JVM requires a login: pass --user and the password via --password-file or HCH_JMX_PASSWORD"
+    } else {
+        "check --user and the password (--password-file or HCH_JMX_PASSWORD) against the JVM's jmxremote.password file"
+    };
+    Error::Auth {
+        endpoint: endpoint.into(),
+        message,
+        hint,
+    }
+}
+
+fn first_message(r: &RemoteException) -> String {
+    r.chain
+        .iter()
+        .find_map(|(_, m)| m.clone())
+        .unwrap_or_else(|| r.to_string())
+}

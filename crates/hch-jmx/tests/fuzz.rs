@@ -1,0 +1,87 @@
+//! Bounded random-mutation fuzzing of the reply parser over every captured Return: whatever
+//! the bytes, parsing ends with a value or an error, never a panic, a hang or a huge allocation.
+
+use hch_jmx::jrmp;
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+
+// xorshift64*: deterministic, so a failure reproduces.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+// Every Return in the captures (bounded to 8 kB each so the test stays fast).
+fn replies() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(DATA).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let Some(cap) = name.strip_suffix(".stream0.messages.txt") else {
+            continue;
+        };
+        let s2c = std::fs::read(format!("{DATA}/{cap}.stream0.s2c.bin")).unwrap();
+        for line in std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("S->C") && l.contains("RETURN"))
+        {
+            let mut it = line.split_whitespace().skip(1);
+            let off: usize = it.next().unwrap()[1..].parse().unwrap();
+            let len: usize = it.next().unwrap()[4..].parse().unwrap();
+            if len <= 8192 {
+                out.push(s2c[off..off + len].to_vec());
+            }
+        }
+    }
+    out
+}
+
+fn mutate(rng: &mut Rng, b: &mut Vec<u8>) {
+    for _ in 0..1 + rng.below(4) {
+        let i = rng.below(b.len());
+        match rng.below(5) {
+            0 => b[i] = rng.next() as u8,
+            1 => b[i] ^= 1 << rng.below(8),
+            2 => {
+                b[i] = [
+                    0x70, 0x71, 0x72, 0x73, 0x75, 0x77, 0x78, 0x7a, 0x7c, 0x7e, 0xff, 0x7f,
+                ][rng.below(12)]
+            }
+            3 => b.truncate(i.max(1)),
+            _ => b.insert(i, rng.next() as u8),
+        }
+    }
+}
+
+#[test]
+fn mutated_replies_never_panic() {
+    let replies = replies();
+    assert!(replies.len() > 50, "{}", replies.len());
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut outcomes = [0usize; 2];
+    for round in 0..400 {
+        for r in &replies {
+            let mut b = r.clone();
+            mutate(&mut rng, &mut b);
+            let res = jrmp::parse_return(&b, round % 2 == 0);
+            outcomes[usize::from(res.is_ok())] += 1;
+            if let Ok(ret) = res {
+                // Walking the result must not panic either.
+                let _ = jrmp::remote_ref(&ret.graph, ret.value);
+                let _ = jrmp::exception(&ret.graph, ret.value);
+            }
+        }
+    }
+    eprintln!("errors {}, parsed {}", outcomes[0], outcomes[1]);
+}
