@@ -16,6 +16,9 @@ pub mod codelist;
 pub mod log;
 pub mod method;
 pub mod perfmap;
+pub mod report;
+pub mod trend;
+pub mod watch;
 
 pub use method::MethodRef;
 

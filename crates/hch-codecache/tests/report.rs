@@ -1,0 +1,82 @@
+//! Verdicts on real captured outputs: healthy JVMs get none; the full caches and a leak get theirs.
+
+use hch_codecache::report::{analyze, Thresholds};
+use hch_codecache::{analytics, codecache, codelist};
+
+mod common;
+
+#[test]
+fn healthy_captures_have_no_verdict() {
+    for v in ["jdk17", "jdk25"] {
+        let cc = codecache::parse(common::jcmd_body(&common::data(&format!(
+            "{v}_Compiler.codecache.txt"
+        ))))
+        .unwrap();
+        let list = codelist::parse(common::jcmd_body(&common::data(&format!(
+            "{v}_Compiler.codelist.txt"
+        ))))
+        .unwrap();
+        let a = analytics::parse(&common::data(&format!(
+            "{v}_Compiler.CodeHeap_Analytics_default.txt"
+        )))
+        .unwrap();
+        let r = analyze(&cc, Some(&list), Some(&a), &Thresholds::default());
+        assert!(r.verdicts.is_empty(), "{v}: {:#?}", r.verdicts);
+        assert_eq!(r.nmethods, list.entries.len() as u64);
+        let t = &r.tiers;
+        assert_eq!(
+            t.native_wrappers
+                + t.method_handle_intrinsics
+                + t.c1.iter().sum::<u64>()
+                + t.c2
+                + t.other,
+            r.nmethods
+        );
+        assert_eq!(r.states.values().sum::<u64>(), r.nmethods);
+        assert_eq!(
+            r.heaps.iter().map(|h| h.nmethods).sum::<u64>(),
+            r.nmethods,
+            "{v}: every nmethod in a heap"
+        );
+    }
+}
+
+#[test]
+fn full_caches_are_reported_with_the_reason() {
+    for f in [
+        "jdk17_codecache_full_unsegmented.txt",
+        "jdk25_codecache_full_unsegmented.txt",
+    ] {
+        let cc = codecache::parse(&common::data(f)).unwrap();
+        let r = analyze(&cc, None, None, &Thresholds::default());
+        let ids: Vec<&str> = r.verdicts.iter().map(|v| v.id).collect();
+        assert_eq!(ids, ["compilation-disabled", "heap-nearly-full"], "{f}");
+        assert!(r.verdicts[0].evidence[0].contains("not enough contiguous free space left"));
+    }
+}
+
+/// A JDK 25 codelist with the leak's lines as captured in the leak research (state 1 = not entrant).
+#[test]
+fn many_not_entrant_park_wrappers_name_unsafe_park() {
+    let mut text = common::jcmd_body(&common::data("jdk25_Compiler.codelist.txt")).to_string();
+    for i in 0..30u64 {
+        let base = 0x7fe0_7fed_1a08 + i * 0x300;
+        text.push_str(&format!(
+            "{} 0 1 jdk.internal.misc.Unsafe.park(ZJ)V [{base:#x}, {:#x} - {:#x}]\n",
+            1000 + i,
+            base + 0xf8,
+            base + 0x240
+        ));
+    }
+    let list = codelist::parse_for(&text, 25).unwrap();
+    let cc = codecache::parse(common::jcmd_body(&common::data(
+        "jdk25_Compiler.codecache.txt",
+    )))
+    .unwrap();
+    let r = analyze(&cc, Some(&list), None, &Thresholds::default());
+    assert_eq!(r.verdicts.len(), 1);
+    assert_eq!(r.verdicts[0].id, "native-wrapper-leak");
+    assert!(r.verdicts[0].title.contains("Unsafe.park"));
+    assert_eq!(r.top_methods[0].method.name, "park");
+    assert_eq!(r.top_methods[0].not_entrant, 30);
+}
