@@ -1,6 +1,5 @@
 //! From inputs to results: the profile, its flat view, the hot set, directives and warnings.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -60,24 +59,14 @@ pub fn from_recordings(paths: &[PathBuf], opts: &AnalyzeOptions) -> Result<Analy
 }
 
 /// Directives from the bytes of a recording a live JVM handed back (`JFR.dump` through a
-/// target). The bytes go through a private temporary file that is always removed.
-pub fn from_live_recording(bytes: &[u8], opts: &AnalyzeOptions) -> Result<Analysis, Error> {
-    let mut tmp = tempfile::Builder::new()
-        .prefix("hch-live-")
-        .suffix(".jfr")
-        .tempfile()
-        .map_err(|e| Error::Io {
-            path: std::env::temp_dir(),
-            source: e,
-        })?;
-    let path = tmp.path().to_path_buf();
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.flush())
-        .map_err(|e| Error::Io {
-            path: path.clone(),
-            source: e,
-        })?;
-    from_recordings(&[path], opts)
+/// target); `source` names it in messages. Read in memory: nothing is written anywhere.
+pub fn from_live_recording(bytes: Vec<u8>, source: &Path, opts: &AnalyzeOptions) -> Result<Analysis, Error> {
+    let mut profile = Profile::new();
+    let file = hch_jfr::JfrFile::from_bytes(bytes);
+    let partial = input::read_jfr(&mut profile, source, &file)?;
+    let mut a = analyze(profile, opts);
+    a.error = partial;
+    Ok(a)
 }
 
 /// The views of a profile.

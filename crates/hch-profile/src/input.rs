@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use hch_jfr::SampleEvent;
+use hch_jfr::{JfrFile, SampleEvent};
 
 use crate::model::{InputFormat, Profile};
 use crate::{collapsed, Error};
@@ -61,4 +61,12 @@ pub fn read_into(profile: &mut Profile, path: &Path) -> Result<Option<Error>, Er
             Ok(None)
         }
     }
+}
+
+/// Adds the execution samples of an opened recording; see [`read_into`] for the result.
+pub fn read_jfr(profile: &mut Profile, source: &Path, file: &JfrFile) -> Result<Option<Error>, Error> {
+    let jfr_err = |e| Error::Jfr { path: source.to_path_buf(), source: e };
+    let read = hch_jfr::samples_of(file, &[SampleEvent::Execution]).map_err(jfr_err)?;
+    profile.add_samples(source.to_path_buf(), &read.profile);
+    Ok(read.error.map(jfr_err))
 }

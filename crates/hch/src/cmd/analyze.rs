@@ -1,20 +1,292 @@
-//! `hch analyze` (stub until its issue lands).
+//! `hch analyze`: flat profile, hot code set and directives from recordings or collapsed stacks.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use hch_profile::{hotset::Cutoff, Analysis, AnalyzeOptions, Dialect, HotOptions, Sizes};
 
 use crate::exit::{coded, Status};
 
 /// Examples shown by `hch analyze --help`.
-pub const EXAMPLES: &str = "Examples:\n  hch analyze --help";
+pub const EXAMPLES: &str = "Examples:
+  hch analyze app.jfr                          flat profile head, hot set summary, warnings
+  hch analyze app.jfr --flat 50 -a             50 rows with frame types (_[j] _[i] _[0] _[1] _[k])
+  hch analyze a.jfr b.jfr -o hot.json          merge two recordings, write directives
+  hch analyze app.jfr --codelist codelist.txt --budget 4M -o hot.json --dialect stock
+  hch analyze profile.collapsed --collapsed    async-profiler/FlameGraph collapsed stacks in and out
+  hch analyze app.jfr --json | jq .hot.blobs[0]";
+
+/// Options shared by `analyze` and `record`: views, hot set limits and directives.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Options {
+    /// Rows of the flat profile to print (async-profiler's `-o flat=N` text).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub flat: usize,
+    /// Frame type suffixes as async-profiler's `-a`: _[j] JIT, _[i] inlined, _[0] interpreted, _[1] C1, _[k] kernel.
+    #[arg(short = 'a', long)]
+    pub annotate: bool,
+    /// Print collapsed stacks (`frame;frame;leaf count`) instead of the flat profile and summary.
+    #[arg(long, conflicts_with = "json")]
+    pub collapsed: bool,
+    /// Print everything as JSON (flat rows limited by --flat, hot set, directives, warnings).
+    #[arg(long)]
+    pub json: bool,
+    /// At most N hot code blobs (the design's ~1000).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub top: usize,
+    /// Stop once the hot blobs cover P percent of the compiled samples.
+    #[arg(long, value_name = "P", value_parser = parse_percent)]
+    pub coverage: Option<f64>,
+    /// Leave out blobs with fewer than K samples.
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub min_samples: u64,
+    /// Size of the hot code segment the blobs must fit in (e.g. 8M, 512K).
+    #[arg(long, value_name = "SIZE", default_value = "8M", value_parser = parse_size)]
+    pub budget: u64,
+    /// Blob sizes from a `jcmd PID Compiler.codelist` capture (else the design's 4 KB average).
+    #[arg(long, value_name = "FILE")]
+    pub codelist: Option<PathBuf>,
+    /// Write Compiler Control directives for the hot set to this file.
+    #[arg(short = 'o', long = "directives", value_name = "OUT")]
+    pub directives: Option<PathBuf>,
+    /// hot: `c2: { Hot: true }` for a JVM with a hot code segment (stock JDKs reject it);
+    /// stock: only options every JDK 9+ accepts.
+    #[arg(long, value_enum, default_value_t = DialectArg::Hot)]
+    pub dialect: DialectArg,
+}
+
+/// `--dialect` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DialectArg {
+    /// The design's `Hot: true` option (JVMs with a hot code segment only).
+    Hot,
+    /// Options every stock JDK 9+ accepts.
+    Stock,
+}
 
 /// Arguments of `hch analyze`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Arguments (not implemented yet).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    rest: Vec<String>,
+    /// JFR recordings (JDK or async-profiler) and collapsed-stack files; several are merged.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub opts: Options,
 }
 
 /// Runs `hch analyze`.
 pub fn run(args: Args) -> anyhow::Result<Status> {
-    let _ = args.rest;
-    Err(coded(1, "`hch analyze` is not implemented yet"))
+    let lib = library_options(&args.opts)?;
+    let analysis = hch_profile::from_recordings(&args.files, &lib).map_err(input_error)?;
+    report(analysis, &args.opts)
+}
+
+/// Converts the CLI options into the library's, reading the codelist if one is given.
+pub fn library_options(o: &Options) -> anyhow::Result<AnalyzeOptions> {
+    let hot = HotOptions {
+        top: o.top,
+        coverage: o.coverage,
+        min_samples: o.min_samples,
+        budget: o.budget,
+    };
+    let dialect = match o.dialect {
+        DialectArg::Hot => Dialect::Hot,
+        DialectArg::Stock => Dialect::Stock,
+    };
+    let sizes = match &o.codelist {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading --codelist {}", p.display()))?;
+            let list = hch_codecache::codelist::parse(&text).map_err(|e| {
+                coded(
+                    5,
+                    format!("{}: not a Compiler.codelist capture: {e}", p.display()),
+                )
+            })?;
+            Sizes::from_codelist(&list)
+        }
+        None => Sizes::default(),
+    };
+    Ok(AnalyzeOptions {
+        hot,
+        sizes,
+        dialect,
+        annotate: o.annotate,
+    })
+}
+
+/// A library input error with its exit code: bad input files are 5, I/O is 1.
+pub fn input_error(e: hch_profile::Error) -> anyhow::Error {
+    match e {
+        hch_profile::Error::Io { .. } | hch_profile::Error::Jfr { .. } => anyhow::Error::new(e),
+        other => coded(5, other.to_string()),
+    }
+}
+
+/// Prints the outputs asked for, writes directives, and turns a partial read into exit 5.
+pub fn report(mut a: Analysis, o: &Options) -> anyhow::Result<Status> {
+    let mut out = std::io::stdout().lock();
+    if o.collapsed {
+        hch_profile::collapsed::write(&a.profile, o.annotate, &mut out)?;
+    } else if o.json {
+        a.flat.rows.truncate(o.flat);
+        crate::output::print_json(&a)?;
+    } else {
+        hch_profile::flat::write_text(&a.flat, o.flat, &mut out)?;
+        summary(&a, o, &mut out)?;
+    }
+    out.flush()?;
+    for w in &a.warnings {
+        eprintln!("hch: warning: {w}");
+    }
+    if let Some(path) = &o.directives {
+        write_directives(&a, o, path)?;
+    }
+    match a.error.take() {
+        Some(e) => Err(anyhow::Error::new(e)
+            .context("the input is broken after the part shown (results above are sound)")),
+        None => Ok(Status(0)),
+    }
+}
+
+/// The hot set in words: blobs, coverage, bytes against the budget and where sizes came from.
+fn summary(a: &Analysis, o: &Options, out: &mut impl Write) -> std::io::Result<()> {
+    let h = &a.hot;
+    let other = h.total_samples.saturating_sub(h.compiled_samples);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Hot set: {} code blobs cover {:.1}% of {} samples in compiled code ({} samples in all, {} with an interpreted or native top); {} candidates, {}.",
+        h.blobs.len(),
+        h.coverage,
+        h.compiled_samples,
+        h.total_samples,
+        other,
+        h.candidates,
+        cutoff_words(h.cutoff, o)
+    )?;
+    let sizes = if h.sizes_from_codelist {
+        format!(
+            "sizes from the codelist for {} of {} blobs, 4 KB average for the rest",
+            h.measured_sizes,
+            h.blobs.len()
+        )
+    } else {
+        "sizes are the design's 4 KB average per blob (give --codelist for real sizes)".to_string()
+    };
+    writeln!(
+        out,
+        "Size: {} of the {} budget; {sizes}.",
+        human(h.bytes),
+        human(h.budget)
+    )?;
+    for b in h.blobs.iter().take(o.flat.min(10)) {
+        let name = hch_profile::names::method_name(&b.method, true);
+        writeln!(
+            out,
+            "  {:>6.2}%  {:>7}  {name}{}",
+            b.percent, b.samples, b.method.descriptor
+        )?;
+    }
+    if h.blobs.len() > 10 && o.flat > 0 {
+        writeln!(
+            out,
+            "  ... {} more (--json lists them all)",
+            h.blobs.len() - 10
+        )?;
+    }
+    for n in &a.directives.notes {
+        writeln!(out, "Note: {n}")?;
+    }
+    Ok(())
+}
+
+/// Why the hot set ended, in words.
+fn cutoff_words(c: Cutoff, o: &Options) -> String {
+    match c {
+        Cutoff::Top => format!("cut at --top {}", o.top),
+        Cutoff::Coverage => format!("cut at --coverage {}%", o.coverage.unwrap_or(100.0)),
+        Cutoff::MinSamples => format!("cut at --min-samples {}", o.min_samples),
+        Cutoff::Budget => format!("cut at the --budget {}", human(o.budget)),
+        _ => "all taken".to_string(),
+    }
+}
+
+/// Writes the directives file and says plainly which JVMs will load it.
+fn write_directives(a: &Analysis, o: &Options, path: &std::path::Path) -> anyhow::Result<()> {
+    if a.directives.is_empty() {
+        eprintln!(
+            "hch: warning: the hot set is empty: no directives written to {}",
+            path.display()
+        );
+        return Ok(());
+    }
+    hch_profile::dump(path, &a.directives)?;
+    eprintln!(
+        "hch: wrote {} method patterns to {} (dialect {:?})",
+        a.directives.patterns.len(),
+        path.display(),
+        o.dialect
+    );
+    if o.dialect == DialectArg::Hot {
+        eprintln!("hch: note: stock JDKs (17 to 25 checked) reject the whole file because of `Hot: true` (\"No such key: 'Hot'\"); it is for a JVM with a hot code segment. For a stock JVM write it with --dialect stock.");
+    }
+    Ok(())
+}
+
+/// `8M`, `512K`, `1G`, `4096` (binary units; a trailing `B`/`iB` is fine).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s
+        .trim()
+        .trim_end_matches(['B', 'b'])
+        .trim_end_matches(['i', 'I']);
+    let (num, mult) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M' | 'm') => (&t[..t.len() - 1], 1 << 20),
+        Some('G' | 'g') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size such as 8M, 512K or 4096"))?;
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+/// A percentage in (0, 100].
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("`{s}` is not a percentage"))?;
+    if v > 0.0 && v <= 100.0 {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not in (0, 100]"))
+    }
+}
+
+/// Bytes for people: `1.6M`, `512K`.
+fn human(b: u64) -> String {
+    if b >= 1 << 20 {
+        format!("{:.1}M", b as f64 / f64::from(1u32 << 20))
+    } else {
+        format!("{}K", b.div_ceil(1024))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("8M"), Ok(8 << 20));
+        assert_eq!(parse_size("512KiB"), Ok(512 << 10));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("x").is_err());
+        assert!(parse_size("99999999999G").is_err());
+    }
 }

@@ -1,20 +1,207 @@
-//! `hch record` (stub until its issue lands).
+//! `hch record`: launch a Java command with JFR running from its first instruction (starting it
+//! later deoptimizes hundreds of methods), then analyze the recording like `hch analyze`.
 
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::cmd::analyze;
 use crate::exit::{coded, Status};
 
 /// Examples shown by `hch record --help`.
-pub const EXAMPLES: &str = "Examples:\n  hch record --help";
+pub const EXAMPLES: &str = "Examples:
+  hch record --duration 15s -- java examples/HotLoop.java
+  hch record --interval 5ms -o hot.json --dialect stock -- java -jar app.jar
+  hch record --keep app.jfr --flat 50 -a -- java -cp app.jar Main arg1
+Ctrl-C ends the program cleanly (SIGTERM) and still reports the samples recorded so far.";
+
+/// How long a JVM gets to dump its recording and exit after SIGTERM.
+const EXIT_GRACE: Duration = Duration::from_secs(30);
 
 /// Arguments of `hch record`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Arguments (not implemented yet).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    rest: Vec<String>,
+    /// End the program (cleanly, SIGTERM) after this long, e.g. 15s or 2m; default: until it exits.
+    #[arg(long, value_name = "D", value_parser = humantime::parse_duration)]
+    pub duration: Option<Duration>,
+    /// Sampling interval of jdk.ExecutionSample (1ms or more).
+    #[arg(long, value_name = "D", default_value = "10ms", value_parser = parse_interval)]
+    pub interval: Duration,
+    /// Frames kept per sample (JFR's stackdepth).
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=2048))]
+    pub stack_depth: u32,
+    /// Do not add -XX:+DebugNonSafepoints (the profile is then biased to safepoint polls).
+    #[arg(long)]
+    pub no_debug_nonsafepoints: bool,
+    /// Keep the recording in this file (otherwise nothing is left behind).
+    #[arg(long, value_name = "FILE")]
+    pub keep: Option<PathBuf>,
+    #[command(flatten)]
+    pub opts: analyze::Options,
+    /// The Java command: `java [options] MainClass|-jar app.jar|File.java [args]`.
+    #[arg(last = true, required = true, value_name = "JAVA_COMMAND")]
+    pub command: Vec<String>,
 }
 
 /// Runs `hch record`.
 pub fn run(args: Args) -> anyhow::Result<Status> {
-    let _ = args.rest;
-    Err(coded(1, "`hch record` is not implemented yet"))
+    let lib = analyze::library_options(&args.opts)?;
+    let dir = tempfile::Builder::new()
+        .prefix("hch-record-")
+        .tempdir()
+        .context("creating a temporary directory")?;
+    let recording = dir.path().join("recording.jfr");
+    let settings = dir.path().join("hch.jfc");
+    std::fs::write(&settings, jfc(args.interval)).context("writing the JFR settings")?;
+    let command = java_command(&args, &settings, &recording, dir.path())?;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let hook = signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted))
+        .context("installing the Ctrl-C handler")?;
+    let status = supervise(command, args.duration, &interrupted);
+    signal_hook::low_level::unregister(hook);
+    let status = status?;
+    if !recording.is_file() {
+        return Err(coded(1, format!("the Java command ended ({status}) before JFR wrote a recording: check that it starts a HotSpot JVM (JDK 11+) and that the options above were accepted")));
+    }
+    if let Some(keep) = &args.keep {
+        std::fs::copy(&recording, keep)
+            .with_context(|| format!("keeping the recording as {}", keep.display()))?;
+    }
+    let analysis =
+        hch_profile::from_recordings(&[recording], &lib).map_err(analyze::input_error)?;
+    let code = analyze::report(analysis, &args.opts)?;
+    Ok(if interrupted.load(Ordering::Relaxed) {
+        Status(130)
+    } else {
+        code
+    })
+}
+
+/// The command with the JVM options inserted right after the `java` executable.
+fn java_command(
+    args: &Args,
+    settings: &Path,
+    recording: &Path,
+    repo: &Path,
+) -> anyhow::Result<Command> {
+    let mut opts = vec![
+        format!(
+            "-XX:StartFlightRecording=name=hch,settings={},filename={},dumponexit=true",
+            settings.display(),
+            recording.display()
+        ),
+        format!(
+            "-XX:FlightRecorderOptions=stackdepth={},repository={}",
+            args.stack_depth,
+            repo.display()
+        ),
+    ];
+    if !args.no_debug_nonsafepoints {
+        opts.push("-XX:+UnlockDiagnosticVMOptions".into());
+        opts.push("-XX:+DebugNonSafepoints".into());
+    }
+    let at = args
+        .command
+        .iter()
+        .position(|a| Path::new(a).file_name().is_some_and(|n| n == "java"));
+    let Some(at) = at else {
+        return Err(coded(2, format!("`{}` does not run a `java` executable: give the command as `-- java ...` (or `-- /path/to/jdk/bin/java ...`)", args.command.join(" "))));
+    };
+    let mut argv: Vec<String> = args.command.clone();
+    argv.splice(at + 1..at + 1, opts);
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]);
+    // The program's output goes to stderr so that hch's results alone are on stdout.
+    let err = std::io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .context("duplicating stderr")?;
+    cmd.stdout(Stdio::from(err)).stdin(Stdio::inherit());
+    Ok(cmd)
+}
+
+/// Runs the program until it exits, the duration passes or Ctrl-C; then ends it cleanly.
+fn supervise(
+    mut cmd: Command,
+    duration: Option<Duration>,
+    interrupted: &AtomicBool,
+) -> anyhow::Result<ExitStatus> {
+    let child = cmd.spawn().context("starting the Java command")?;
+    let mut guard = ChildGuard(child);
+    let pb = crate::output::progress(duration.map_or(0, |d| d.as_secs()), "recording");
+    let start = Instant::now();
+    loop {
+        if let Some(st) = guard.0.try_wait()? {
+            pb.finish_and_clear();
+            return Ok(st);
+        }
+        let over = duration.is_some_and(|d| start.elapsed() >= d);
+        if over || interrupted.load(Ordering::Relaxed) {
+            pb.finish_and_clear();
+            eprintln!("hch: ending the program (SIGTERM) so that JFR writes the recording");
+            return guard.terminate();
+        }
+        pb.set_position(start.elapsed().as_secs());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Kills the program if hch itself fails, so nothing outlives hch.
+struct ChildGuard(Child);
+
+impl ChildGuard {
+    /// SIGTERM, then wait for the JVM to dump its recording; SIGKILL after the grace period.
+    fn terminate(&mut self) -> anyhow::Result<ExitStatus> {
+        if let Some(pid) = rustix::process::Pid::from_raw(self.0.id() as i32) {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        }
+        let deadline = Instant::now() + EXIT_GRACE;
+        while Instant::now() < deadline {
+            if let Some(st) = self.0.try_wait()? {
+                return Ok(st);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        Err(coded(1, format!("the JVM did not exit within {}s of SIGTERM and was killed; its recording may be incomplete", EXIT_GRACE.as_secs())))
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// JFR settings with only what the analysis needs: execution samples at the interval, the
+/// settings (for the period) and the JVM's flags and arguments (for DebugNonSafepoints).
+fn jfc(interval: Duration) -> String {
+    let period = format!("{} us", interval.as_micros());
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<configuration version="2.0" label="hch" description="hch record: CPU samples only" provider="hch">
+  <event name="jdk.ExecutionSample"><setting name="enabled">true</setting><setting name="period">{period}</setting></event>
+  <event name="jdk.ActiveSetting"><setting name="enabled">true</setting></event>
+  <event name="jdk.JVMInformation"><setting name="enabled">true</setting><setting name="period">beginChunk</setting></event>
+  <event name="jdk.BooleanFlag"><setting name="enabled">true</setting><setting name="period">beginChunk</setting></event>
+</configuration>
+"#
+    )
+}
+
+/// An interval of at least 1 ms (JFR's floor for execution samples).
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("`{s}`: {e} (e.g. 10ms)"))?;
+    if d < Duration::from_millis(1) {
+        return Err(format!("`{s}` is below JFR's 1 ms floor"));
+    }
+    Ok(d)
 }
