@@ -17,6 +17,7 @@ pub mod log;
 pub mod method;
 pub mod perfmap;
 pub mod report;
+pub mod sparse;
 pub mod trend;
 pub mod watch;
 

@@ -1,0 +1,358 @@
+//! How sparse the hot code lies: the hot set joined with the nmethod addresses of
+//! `Compiler.codelist`, counted in 4 KiB pages and 2 MiB regions (what the i-TLB and the
+//! page tables see), compared with the same bytes packed together, and drawn as an SVG map.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::codecache::{CodeCache, HeapKind};
+use crate::codelist::{Codelist, Entry, State};
+use crate::MethodRef;
+
+/// A small page.
+pub const PAGE: u64 = 4096;
+/// A large page / 2 MiB region.
+pub const REGION: u64 = 2 << 20;
+
+/// A hot method from a profile: internal class name, name, descriptor (may be empty).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HotMethod {
+    /// The method.
+    pub method: MethodRef,
+    /// Samples attributed to its compiled code.
+    pub samples: u64,
+}
+
+/// One hot nmethod placed at its address.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Placed {
+    /// The method.
+    pub method: MethodRef,
+    /// Compilation level.
+    pub level: i8,
+    /// Address range `[start, end)`.
+    pub start: u64,
+    /// End of its code.
+    pub end: u64,
+    /// Heap name.
+    pub heap: String,
+    /// Its samples (split evenly when a method has several live versions).
+    pub samples: f64,
+}
+
+/// The figures for a set of address ranges.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Figures {
+    /// Hot nmethods.
+    pub nmethods: usize,
+    /// Their bytes.
+    pub hot_bytes: u64,
+    /// Distinct 4 KiB pages touched.
+    pub pages: u64,
+    /// Distinct 2 MiB regions touched.
+    pub regions: u64,
+    /// From the lowest start to the highest end.
+    pub span_bytes: u64,
+    /// Hot bytes over the bytes of the pages touched (0..1).
+    pub density: f64,
+    /// Pages if the hot bytes were packed together.
+    pub packed_pages: u64,
+    /// Regions if packed.
+    pub packed_regions: u64,
+    /// Density if packed.
+    pub packed_density: f64,
+}
+
+/// The whole result.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Sparseness {
+    /// All hot nmethods.
+    pub overall: Figures,
+    /// Per heap name.
+    pub per_heap: BTreeMap<String, Figures>,
+    /// Hot nmethods, hottest first.
+    pub placed: Vec<Placed>,
+    /// Hot methods with no live compiled version in the codelist.
+    pub unmatched: Vec<MethodRef>,
+    /// Share (0..1) of the placed samples inside a `'hot nmethods'` heap, when the JVM has one.
+    pub hot_heap_sample_share: Option<f64>,
+}
+
+/// Joins the hot methods with the codelist. A method with several live versions of its highest
+/// level (e.g. a normal and an OSR compilation) gets its samples split evenly among them.
+pub fn join(list: &Codelist, cc: &CodeCache, hot: &[HotMethod]) -> Sparseness {
+    let mut by_method: BTreeMap<(&str, &str), Vec<&Entry>> = BTreeMap::new();
+    for e in list
+        .entries
+        .iter()
+        .filter(|e| matches!(e.state, State::InUse | State::Unknown))
+    {
+        by_method
+            .entry((&e.method.class, &e.method.name))
+            .or_default()
+            .push(e);
+    }
+    let mut s = Sparseness::default();
+    for h in hot {
+        let cands: Vec<&Entry> = by_method
+            .get(&(h.method.class.as_str(), h.method.name.as_str()))
+            .map(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|e| {
+                        h.method.descriptor.is_empty() || e.method.descriptor == h.method.descriptor
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some(top) = cands.iter().map(|e| e.level).max() else {
+            s.unmatched.push(h.method.clone());
+            continue;
+        };
+        let chosen: Vec<&Entry> = cands.into_iter().filter(|e| e.level == top).collect();
+        for e in &chosen {
+            let heap = cc
+                .heap_of(e.start)
+                .map_or_else(|| "unknown".to_string(), |h| h.name.clone());
+            s.placed.push(Placed {
+                method: e.method.clone(),
+                level: e.level,
+                start: e.start,
+                end: e.end,
+                heap,
+                samples: h.samples as f64 / chosen.len() as f64,
+            });
+        }
+    }
+    s.placed
+        .sort_by(|a, b| b.samples.total_cmp(&a.samples).then(a.start.cmp(&b.start)));
+    s.overall = figures(s.placed.iter());
+    let heaps: BTreeSet<&str> = s.placed.iter().map(|p| p.heap.as_str()).collect();
+    s.per_heap = heaps
+        .into_iter()
+        .map(|h| {
+            (
+                h.to_string(),
+                figures(s.placed.iter().filter(|p| p.heap == h)),
+            )
+        })
+        .collect();
+    s.hot_heap_sample_share = hot_heap_share(cc, &s.placed);
+    s
+}
+
+/// Share of samples inside the JDK 27 hot code heap, if there is one.
+fn hot_heap_share(cc: &CodeCache, placed: &[Placed]) -> Option<f64> {
+    let hot = cc.heaps.iter().find(|h| h.kind() == HeapKind::Hot)?;
+    let total: f64 = placed.iter().map(|p| p.samples).sum();
+    let inside: f64 = placed
+        .iter()
+        .filter(|p| p.heap == hot.name)
+        .map(|p| p.samples)
+        .sum();
+    Some(if total > 0.0 { inside / total } else { 0.0 })
+}
+
+/// Pages, regions, span and density of a set of ranges.
+fn figures<'a>(placed: impl Iterator<Item = &'a Placed>) -> Figures {
+    let (mut pages, mut regions) = (BTreeSet::new(), BTreeSet::new());
+    let (mut lo, mut hi, mut bytes, mut n) = (u64::MAX, 0u64, 0u64, 0usize);
+    for p in placed {
+        n += 1;
+        bytes += p.end - p.start;
+        lo = lo.min(p.start);
+        hi = hi.max(p.end);
+        if p.end > p.start {
+            pages.extend(p.start / PAGE..=(p.end - 1) / PAGE);
+            regions.extend(p.start / REGION..=(p.end - 1) / REGION);
+        }
+    }
+    let packed_pages = bytes.div_ceil(PAGE);
+    let ratio = |b: u64, pg: u64| {
+        if pg == 0 {
+            0.0
+        } else {
+            b as f64 / (pg * PAGE) as f64
+        }
+    };
+    Figures {
+        nmethods: n,
+        hot_bytes: bytes,
+        pages: pages.len() as u64,
+        regions: regions.len() as u64,
+        span_bytes: hi.saturating_sub(lo),
+        density: ratio(bytes, pages.len() as u64),
+        packed_pages,
+        packed_regions: bytes.div_ceil(REGION),
+        packed_density: ratio(bytes, packed_pages),
+    }
+}
+
+/// Width of the map in pixels.
+const WIDTH: u64 = 1024;
+/// Height of one row.
+const ROW_PX: u64 = 4;
+
+/// An SVG map of the committed part of each heap: rows of addresses left to right, top to
+/// bottom; every nmethod grey, hot ones from yellow to red by their share of samples.
+pub fn svg(list: &Codelist, cc: &CodeCache, s: &Sparseness) -> String {
+    let mut body = String::new();
+    let mut y = 0u64;
+    let max = s.placed.iter().map(|p| p.samples).fold(0.0, f64::max);
+    for h in cc
+        .heaps
+        .iter()
+        .filter(|h| h.kind() != HeapKind::NonNmethods)
+    {
+        let Some([lo, top, _]) = h.bounds else {
+            continue;
+        };
+        let row_bytes = row_bytes(top - lo);
+        let rows = (top - lo).div_ceil(row_bytes).max(1);
+        let _ = writeln!(
+            body,
+            "<text x=\"0\" y=\"{}\" font-size=\"12\">{} [{lo:#x}, {top:#x}): {} KiB per row</text>",
+            y + 12,
+            esc(&h.name),
+            row_bytes / 1024
+        );
+        y += 16;
+        let _ = writeln!(
+            body,
+            "<rect x=\"0\" y=\"{y}\" width=\"{WIDTH}\" height=\"{}\" fill=\"#f4f4f4\"/>",
+            rows * ROW_PX
+        );
+        for e in list
+            .entries
+            .iter()
+            .filter(|e| e.start >= lo && e.start < top)
+        {
+            draw(
+                &mut body,
+                lo,
+                y,
+                row_bytes,
+                e.start,
+                e.end.min(top),
+                "#b0b0b0",
+                None,
+            );
+        }
+        for p in s.placed.iter().filter(|p| p.start >= lo && p.start < top) {
+            let title = format!(
+                "{} level {} {:.0} samples",
+                p.method.dotted(),
+                p.level,
+                p.samples
+            );
+            draw(
+                &mut body,
+                lo,
+                y,
+                row_bytes,
+                p.start,
+                p.end.min(top),
+                &heat(p.samples / max.max(1e-9)),
+                Some(&title),
+            );
+        }
+        y += rows * ROW_PX + 8;
+    }
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{y}\" font-family=\"monospace\">\n{body}</svg>\n"
+    )
+}
+
+/// Bytes per row so that a heap takes at most 256 rows (at least 64 KiB per row).
+fn row_bytes(committed: u64) -> u64 {
+    (committed.div_ceil(256)).next_power_of_two().max(64 * 1024)
+}
+
+/// Draws `[start, end)` wrapped over rows.
+#[allow(clippy::too_many_arguments)]
+fn draw(
+    o: &mut String,
+    lo: u64,
+    y0: u64,
+    row_bytes: u64,
+    start: u64,
+    end: u64,
+    fill: &str,
+    title: Option<&str>,
+) {
+    let per_px = row_bytes as f64 / WIDTH as f64;
+    let mut a = start;
+    while a < end {
+        let row = (a - lo) / row_bytes;
+        let row_end = lo + (row + 1) * row_bytes;
+        let b = end.min(row_end);
+        let x = ((a - lo - row * row_bytes) as f64 / per_px).floor();
+        let w = ((b - a) as f64 / per_px).max(0.6);
+        let t = title
+            .map(|t| format!("<title>{}</title>", esc(t)))
+            .unwrap_or_default();
+        let _ = writeln!(o, "<rect x=\"{x}\" y=\"{}\" width=\"{w:.2}\" height=\"{ROW_PX}\" fill=\"{fill}\">{t}</rect>", y0 + row * ROW_PX);
+        a = b;
+    }
+}
+
+/// Yellow (cool) to red (hottest).
+fn heat(share: f64) -> String {
+    let g = (200.0 * (1.0 - share.clamp(0.0, 1.0))) as u8;
+    format!("#ff{g:02x}00")
+}
+
+/// XML escape.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{codecache, codelist};
+
+    fn cc() -> CodeCache {
+        codecache::parse("CodeCache: size=4096Kb used=10Kb max_used=10Kb free=4086Kb\n bounds [0x400000, 0x410000, 0x800000]").unwrap()
+    }
+
+    #[test]
+    fn pages_regions_and_packing() {
+        let list = codelist::parse(
+            "1 4 0 A.a()V [0x400000, 0x400100 - 0x400800]\n2 4 0 A.b()V [0x401000, 0x401100 - 0x401800]\n3 3 0 A.a()V [0x402000, 0x402100 - 0x402400]\n4 4 0 A.c()V [0x403000, 0x403100 - 0x403800]",
+        )
+        .unwrap();
+        let hot = |n: &str, s| HotMethod {
+            method: MethodRef {
+                class: "A".into(),
+                name: n.into(),
+                descriptor: String::new(),
+            },
+            samples: s,
+        };
+        let s = join(&list, &cc(), &[hot("a", 10), hot("b", 5), hot("zz", 1)]);
+        assert_eq!(s.overall.nmethods, 2, "C2 version of a only, and b");
+        assert_eq!(
+            (s.overall.hot_bytes, s.overall.pages, s.overall.regions),
+            (0x1000, 2, 1)
+        );
+        assert_eq!(s.overall.span_bytes, 0x1800);
+        assert_eq!(
+            (
+                s.overall.packed_pages,
+                s.overall.density,
+                s.overall.packed_density
+            ),
+            (1, 0.5, 1.0)
+        );
+        assert_eq!(s.unmatched.len(), 1);
+        assert_eq!(s.hot_heap_sample_share, None);
+        let svg = svg(&list, &cc(), &s);
+        assert!(svg.starts_with("<svg") && svg.contains("A.a()V level 4 10 samples"));
+    }
+}
