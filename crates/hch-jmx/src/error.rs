@@ -79,6 +79,9 @@ pub enum Error {
         /// Cause and fix.
         reason: String,
     },
+    /// The caller cancelled (Ctrl-C); whatever was started on the target was cleaned up.
+    #[error("cancelled; the recording was closed on the target")]
+    Cancelled,
     /// A socket error with context.
     #[error("{context}: {source}")]
     Io {

@@ -22,6 +22,7 @@
 pub mod calls;
 mod client;
 mod error;
+pub mod jfr;
 pub mod jrmp;
 pub mod mutf8;
 pub mod ser;

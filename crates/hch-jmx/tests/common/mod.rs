@@ -1,0 +1,190 @@
+//! Workload JVMs with the out-of-the-box JMX agent on a free loopback port.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use hch_testkit::{Jdk, Jvm, Launch};
+
+/// A free TCP port on 127.0.0.1 (the listener is closed again before the JVM binds it).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// How the agent is configured.
+#[derive(Debug, Clone, Default)]
+pub struct Agent {
+    /// Password and access files: `(user, password, access)` entries.
+    pub users: Vec<(&'static str, &'static str, &'static str)>,
+    /// A PKCS12 keystore for TLS on the connector.
+    pub keystore: Option<PathBuf>,
+    /// TLS on the registry too (same port) rather than a plain registry on its own port.
+    pub registry_tls: bool,
+}
+
+/// A JVM with a JMX agent and the port its registry listens on.
+pub struct JmxJvm {
+    pub jvm: Jvm,
+    pub port: u16,
+}
+
+/// Starts `examples/Park.java` with the agent on 127.0.0.1.
+pub fn start(jdk: &Jdk, agent: &Agent, scratch: &Path) -> JmxJvm {
+    let port = free_port();
+    // A plain registry and a TLS connector need different ports (different socket factories).
+    let rmi_port = if agent.keystore.is_some() && !agent.registry_tls {
+        free_port()
+    } else {
+        port
+    };
+    let p = "-Dcom.sun.management.jmxremote";
+    let mut opts = vec![
+        format!("{p}.port={port}"),
+        format!("{p}.rmi.port={rmi_port}"),
+        format!("{p}.host=127.0.0.1"),
+        "-Djava.rmi.server.hostname=127.0.0.1".to_string(),
+        format!("{p}.local.only=false"),
+        "-XX:+UseSerialGC".into(),
+        "-Xmx64m".into(),
+        "-XX:TieredStopAtLevel=1".into(),
+    ];
+    opts.extend(auth_options(agent, scratch));
+    opts.extend(tls_options(agent));
+    let jvm = Jvm::start(jdk, "Park", &Launch::args(["0", "1"]).jvm(opts));
+    JmxJvm { jvm, port }
+}
+
+fn auth_options(agent: &Agent, scratch: &Path) -> Vec<String> {
+    let p = "-Dcom.sun.management.jmxremote";
+    if agent.users.is_empty() {
+        return vec![format!("{p}.authenticate=false")];
+    }
+    let pw: String = agent
+        .users
+        .iter()
+        .map(|(u, pw, _)| format!("{u} {pw}\n"))
+        .collect();
+    let ac: String = agent
+        .users
+        .iter()
+        .map(|(u, _, a)| format!("{u} {a}\n"))
+        .collect();
+    let (pw_file, ac_file) = (
+        scratch.join("jmxremote.password"),
+        scratch.join("jmxremote.access"),
+    );
+    write_private(&pw_file, &pw);
+    write_private(&ac_file, &ac);
+    vec![
+        format!("{p}.authenticate=true"),
+        format!("{p}.password.file={}", pw_file.display()),
+        format!("{p}.access.file={}", ac_file.display()),
+    ]
+}
+
+// The agent refuses a password file others can read.
+fn write_private(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::remove_file(path);
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+fn tls_options(agent: &Agent) -> Vec<String> {
+    let p = "-Dcom.sun.management.jmxremote";
+    let Some(ks) = &agent.keystore else {
+        return vec![format!("{p}.ssl=false")];
+    };
+    vec![
+        format!("{p}.ssl=true"),
+        format!("{p}.registry.ssl={}", agent.registry_tls),
+        format!("-Djavax.net.ssl.keyStore={}", ks.display()),
+        "-Djavax.net.ssl.keyStorePassword=changeit".into(),
+        "-Djavax.net.ssl.keyStoreType=PKCS12".into(),
+    ]
+}
+
+/// A throwaway self-signed certificate for 127.0.0.1 made by the JDK's keytool: the PKCS12
+/// keystore and the PEM certificate to trust.
+pub fn make_certificate(jdk: &Jdk, dir: &Path) -> (PathBuf, PathBuf) {
+    let (ks, pem) = (dir.join("server.p12"), dir.join("server.pem"));
+    let _ = std::fs::remove_file(&ks);
+    let ok = Command::new(jdk.tool("keytool"))
+        .args([
+            "-genkeypair",
+            "-alias",
+            "jmx",
+            "-keyalg",
+            "EC",
+            "-groupname",
+            "secp256r1",
+            "-validity",
+            "2",
+        ])
+        .args([
+            "-dname",
+            "CN=127.0.0.1",
+            "-ext",
+            "SAN=ip:127.0.0.1,dns:localhost",
+            "-storetype",
+            "PKCS12",
+        ])
+        .args([
+            "-storepass",
+            "changeit",
+            "-keypass",
+            "changeit",
+            "-keystore",
+        ])
+        .arg(&ks)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "keytool -genkeypair failed on {}", jdk.label());
+    let ok = Command::new(jdk.tool("keytool"))
+        .args([
+            "-exportcert",
+            "-rfc",
+            "-alias",
+            "jmx",
+            "-storepass",
+            "changeit",
+            "-keystore",
+        ])
+        .arg(&ks)
+        .arg("-file")
+        .arg(&pem)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "keytool -exportcert failed on {}", jdk.label());
+    (ks, pem)
+}
+
+/// What local `jcmd PID COMMAND` prints, without its `PID:` header line: the oracle.
+pub fn local_jcmd(jdk: &Jdk, pid: u32, command: &str) -> String {
+    let out = Command::new(jdk.tool("jcmd"))
+        .arg(pid.to_string())
+        .args(command.split(' '))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "jcmd {pid} {command}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.split_once('\n')
+        .map(|(_, rest)| rest.to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,232 @@
+//! End to end against real JVMs on 127.0.0.1, on every JDK found: the agent with no auth,
+//! with passwords and roles, with TLS; diagnostic commands and a streamed JFR recording.
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use common::{start, Agent};
+use hch_jmx::jfr::{self, Recording, Settings};
+use hch_jmx::{Client, ConnectOptions, Error};
+use hch_testkit::{require_jdks, scratch_dir};
+
+fn connect(port: u16, opts: &ConnectOptions) -> Result<Client, Error> {
+    Client::connect("127.0.0.1", port, opts)
+}
+
+/// No auth: attributes, jcmd text equal to local jcmd's, errors, a recording that `jfr`
+/// accepts, and nothing left behind (JFR.check).
+#[test]
+fn no_auth_session_on_every_jdk() {
+    for jdk in require_jdks() {
+        let dir = scratch_dir(&format!("jmx-noauth-{}", jdk.feature));
+        let j = start(&jdk, &Agent::default(), &dir);
+        let mut c = connect(j.port, &ConnectOptions::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", jdk.label()));
+
+        let (g, v) = c.get_attribute("java.lang:type=Runtime", "Pid").unwrap();
+        assert_eq!(g.long(v), Some(i64::from(j.jvm.pid)), "{}", jdk.label());
+        let (g, v) = c
+            .get_attribute("java.lang:type=Runtime", "SpecVersion")
+            .unwrap();
+        assert_eq!(g.str(v), Some(jdk.feature.to_string().as_str()));
+
+        let remote = c.diagnostic_command("vmVersion", &[]).unwrap();
+        assert_eq!(
+            remote,
+            common::local_jcmd(&jdk, j.jvm.pid, "VM.version"),
+            "{}",
+            jdk.label()
+        );
+
+        let e = c.diagnostic_command("noSuchCommand", &[]).unwrap_err();
+        assert!(
+            matches!(&e, Error::Remote(r) if r.has("javax.management.ReflectionException")),
+            "{e}"
+        );
+        // The connection is still usable after a remote exception.
+        c.heartbeat().unwrap();
+
+        let rec = Recording {
+            settings: Settings::Predefined("profile".into()),
+            duration: Duration::from_millis(1500),
+        };
+        let data = jfr::record(&mut c, &rec, &AtomicBool::new(false)).unwrap();
+        assert!(data.starts_with(b"FLR\0"), "{}", jdk.label());
+        let file = dir.join("streamed.jfr");
+        std::fs::write(&file, &data).unwrap();
+        let out = std::process::Command::new(jdk.tool("jfr"))
+            .arg("summary")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "jfr summary: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("jdk.ExecutionSample"));
+        std::fs::remove_file(&file).unwrap();
+        let check = c.diagnostic_command("jfrCheck", &[]).unwrap();
+        assert!(
+            check.contains("No available recordings"),
+            "left behind: {check}"
+        );
+        c.close();
+    }
+}
+
+/// A cancelled recording is closed on the target.
+#[test]
+fn cancelled_recording_is_closed_on_every_jdk() {
+    for jdk in require_jdks() {
+        let dir = scratch_dir(&format!("jmx-cancel-{}", jdk.feature));
+        let j = start(&jdk, &Agent::default(), &dir);
+        let mut c = connect(j.port, &ConnectOptions::default()).unwrap();
+        let rec = Recording {
+            settings: Settings::Predefined("default".into()),
+            duration: Duration::from_secs(60),
+        };
+        let cancel = AtomicBool::new(false);
+        let e = std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(700));
+                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            });
+            jfr::record(&mut c, &rec, &cancel).unwrap_err()
+        });
+        assert!(matches!(e, Error::Cancelled), "{e}");
+        let check = c.diagnostic_command("jfrCheck", &[]).unwrap();
+        assert!(
+            check.contains("No available recordings"),
+            "left behind: {check}"
+        );
+        c.close();
+    }
+}
+
+/// Password auth: the right password works, a wrong one and none are refused clearly, and a
+/// read-only role may read attributes but not run diagnostic commands.
+#[test]
+fn password_auth_and_roles_on_every_jdk() {
+    let users = vec![
+        ("ctl", "ctlpass", "readwrite"),
+        ("mon", "monpass", "readonly"),
+    ];
+    for jdk in require_jdks() {
+        let dir = scratch_dir(&format!("jmx-auth-{}", jdk.feature));
+        let j = start(
+            &jdk,
+            &Agent {
+                users: users.clone(),
+                ..Agent::default()
+            },
+            &dir,
+        );
+        let login = |u: &str, p: &str| ConnectOptions {
+            credentials: Some((u.into(), p.into())),
+            ..ConnectOptions::default()
+        };
+
+        let mut c = connect(j.port, &login("ctl", "ctlpass")).unwrap();
+        assert!(c
+            .diagnostic_command("vmVersion", &[])
+            .unwrap()
+            .contains("JDK"));
+        c.close();
+
+        let e = connect(j.port, &login("ctl", "wrong")).unwrap_err();
+        assert!(
+            matches!(&e, Error::Auth { message, .. } if message.contains("Invalid username or password")),
+            "{e}"
+        );
+        let e = connect(j.port, &ConnectOptions::default()).unwrap_err();
+        assert!(
+            matches!(&e, Error::Auth { message, .. } if message.contains("Credentials required")),
+            "{e}"
+        );
+        assert!(e.to_string().contains("--user"), "{e}");
+
+        let mut c = connect(j.port, &login("mon", "monpass")).unwrap();
+        let (g, v) = c.get_attribute("java.lang:type=Runtime", "Pid").unwrap();
+        assert_eq!(g.long(v), Some(i64::from(j.jvm.pid)));
+        let e = c.diagnostic_command("compilerCodecache", &[]).unwrap_err();
+        assert!(matches!(&e, Error::AccessDenied { .. }), "{e}");
+        assert!(e.to_string().contains("readwrite"), "{e}");
+        c.close();
+    }
+}
+
+/// TLS with a throwaway certificate: on the connector only (plain registry), and on the
+/// registry too; the certificate is checked; plain against TLS and the reverse are refused
+/// with the fix.
+#[test]
+fn tls_on_every_jdk() {
+    for jdk in require_jdks() {
+        if !jdk.has_tool("keytool") {
+            hch_testkit::skip(&jdk, "no keytool to make a certificate");
+            continue;
+        }
+        let dir = scratch_dir(&format!("jmx-tls-{}", jdk.feature));
+        let (ks, pem) = common::make_certificate(&jdk, &dir);
+        let wrong_ca = ConnectOptions {
+            tls: true,
+            tls_ca: Some(other_cert(&jdk, &dir)),
+            ..ConnectOptions::default()
+        };
+        let trusted = ConnectOptions {
+            tls: true,
+            tls_ca: Some(pem.clone()),
+            ..ConnectOptions::default()
+        };
+        for registry_tls in [false, true] {
+            let j = start(
+                &jdk,
+                &Agent {
+                    keystore: Some(ks.clone()),
+                    registry_tls,
+                    ..Agent::default()
+                },
+                &dir,
+            );
+            let mut c = connect(j.port, &trusted)
+                .unwrap_or_else(|e| panic!("{} registry_tls={registry_tls}: {e}", jdk.label()));
+            assert!(c
+                .diagnostic_command("vmVersion", &[])
+                .unwrap()
+                .contains("JDK"));
+            c.close();
+
+            let e = connect(j.port, &ConnectOptions::default()).unwrap_err();
+            assert!(
+                e.to_string().contains("--tls"),
+                "plain client, registry_tls={registry_tls}: {e}"
+            );
+
+            let wrong_ca = ConnectOptions {
+                tls: true,
+                tls_ca: Some(other_cert(&jdk, &dir)),
+                ..ConnectOptions::default()
+            };
+            let e = connect(j.port, &wrong_ca).unwrap_err();
+            assert!(
+                matches!(e, Error::Tls { .. }),
+                "untrusted certificate accepted: {e}"
+            );
+        }
+        let j = start(&jdk, &Agent::default(), &dir);
+        let e = connect(j.port, &trusted).unwrap_err();
+        assert!(
+            matches!(&e, Error::Tls { reason, .. } if reason.contains("plain")),
+            "TLS client, plain JVM: {e}"
+        );
+    }
+}
+
+// A second certificate that did not sign the server's.
+fn other_cert(jdk: &hch_testkit::Jdk, dir: &std::path::Path) -> std::path::PathBuf {
+    let other = dir.join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    common::make_certificate(jdk, &other).1
+}
