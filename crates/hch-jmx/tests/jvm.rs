@@ -204,11 +204,6 @@ fn tls_on_every_jdk() {
                 "plain client, registry_tls={registry_tls}: {e}"
             );
 
-            let wrong_ca = ConnectOptions {
-                tls: true,
-                tls_ca: Some(other_cert(&jdk, &dir)),
-                ..ConnectOptions::default()
-            };
             let e = connect(j.port, &wrong_ca).unwrap_err();
             assert!(
                 matches!(e, Error::Tls { .. }),
