@@ -60,7 +60,11 @@ pub fn from_recordings(paths: &[PathBuf], opts: &AnalyzeOptions) -> Result<Analy
 
 /// Directives from the bytes of a recording a live JVM handed back (`JFR.dump` through a
 /// target); `source` names it in messages. Read in memory: nothing is written anywhere.
-pub fn from_live_recording(bytes: Vec<u8>, source: &Path, opts: &AnalyzeOptions) -> Result<Analysis, Error> {
+pub fn from_live_recording(
+    bytes: Vec<u8>,
+    source: &Path,
+    opts: &AnalyzeOptions,
+) -> Result<Analysis, Error> {
     let mut profile = Profile::new();
     let file = hch_jfr::JfrFile::from_bytes(bytes);
     let partial = input::read_jfr(&mut profile, source, &file)?;

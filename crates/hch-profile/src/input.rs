@@ -64,8 +64,15 @@ pub fn read_into(profile: &mut Profile, path: &Path) -> Result<Option<Error>, Er
 }
 
 /// Adds the execution samples of an opened recording; see [`read_into`] for the result.
-pub fn read_jfr(profile: &mut Profile, source: &Path, file: &JfrFile) -> Result<Option<Error>, Error> {
-    let jfr_err = |e| Error::Jfr { path: source.to_path_buf(), source: e };
+pub fn read_jfr(
+    profile: &mut Profile,
+    source: &Path,
+    file: &JfrFile,
+) -> Result<Option<Error>, Error> {
+    let jfr_err = |e| Error::Jfr {
+        path: source.to_path_buf(),
+        source: e,
+    };
     let read = hch_jfr::samples_of(file, &[SampleEvent::Execution]).map_err(jfr_err)?;
     profile.add_samples(source.to_path_buf(), &read.profile);
     Ok(read.error.map(jfr_err))

@@ -1,9 +1,25 @@
-//! `hch directives …` and `hch apply` (stub until its issue lands).
+//! `hch directives …` and `hch apply`: check directives files (hch's rules and a real JVM's
+//! parser) and manage a live JVM's directive stack.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use anyhow::Context;
+use hch_profile::{check, CheckTarget, Report};
 
 use crate::exit::{coded, Status};
 
 /// Examples shown by `hch apply --help`.
-pub const APPLY_EXAMPLES: &str = "Examples:\n  hch apply 1234 hot.json";
+pub const APPLY_EXAMPLES: &str = "Examples:
+  hch apply 1234 hot.json          add hot.json on top of JVM 1234's directive stack
+  hch directives check hot.json    see first whether the JVM will load it";
+
+/// Examples shown by `hch directives check --help`.
+const CHECK_EXAMPLES: &str = "Examples:
+  hch directives check hot.json                                  hch's rules for JDK 17 and 25
+  hch directives check hot.json --java /usr/lib/jvm/java-17-openjdk-amd64
+  hch directives check hot.json --jdk 25 --hot-jvm               for a JVM with a hot code segment
+Exit status 6 when a JVM would reject the file.";
 
 /// A target and a directives file.
 #[derive(Debug, clap::Args)]
@@ -14,15 +30,227 @@ pub struct TargetFileArgs {
     pub file: Option<std::path::PathBuf>,
 }
 
+/// Arguments of `hch directives check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The directives file.
+    pub file: PathBuf,
+    /// Also let this JDK's own parser judge the file (a JDK home, or its `java`); default:
+    /// JAVA_HOME when set.
+    #[arg(long, value_name = "JAVA_HOME")]
+    pub java: Option<PathBuf>,
+    /// JDK feature releases to apply hch's rules for (default: 17 and 25, the two verified).
+    #[arg(long, value_name = "N", value_delimiter = ',')]
+    pub jdk: Vec<u32>,
+    /// The JVM has the design's hot code segment and its `Hot` option (no stock JDK has).
+    #[arg(long)]
+    pub hot_jvm: bool,
+}
+
 /// The `directives` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
+    /// Check a directives file: syntax, keys, option types per JDK, patterns, stack size.
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
     /// Add a directives file to a JVM's directive stack.
     Add(TargetFileArgs),
 }
 
 /// Runs a `directives` subcommand.
 pub fn run(cmd: Command) -> anyhow::Result<Status> {
-    let _ = cmd;
-    Err(coded(1, "`hch directives` is not implemented yet"))
+    match cmd {
+        Command::Check(a) => run_check(a),
+        Command::Add(_) => Err(coded(1, "`hch directives add` is not implemented yet")),
+    }
+}
+
+/// Largest directives file read: HotSpot itself refuses files over a few MB.
+const MAX_FILE: u64 = 16 << 20;
+
+/// Reads a directives file with a size bound.
+fn read_file(path: &Path) -> anyhow::Result<String> {
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
+    if len > MAX_FILE {
+        return Err(coded(5, format!("{}: {len} bytes; a directives file of more than {MAX_FILE} bytes is surely not one", path.display())));
+    }
+    std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "reading {} (directives files are UTF-8 text)",
+            path.display()
+        )
+    })
+}
+
+/// `hch directives check`: hch's verdict per JDK, then the real JVM's when one is given.
+fn run_check(a: CheckArgs) -> anyhow::Result<Status> {
+    let text = read_file(&a.file)?;
+    let java = a
+        .java
+        .clone()
+        .or_else(|| std::env::var_os("JAVA_HOME").map(PathBuf::from));
+    let jvm = java.map(|j| jvm_verdict(&j, &a.file)).transpose()?;
+    let features = match (&a.jdk[..], &jvm) {
+        ([], Some(v)) if v.feature.is_some() => vec![v.feature.unwrap_or(17)],
+        ([], _) => vec![17, 25],
+        (given, _) => given.to_vec(),
+    };
+    let mut rejected = false;
+    for feature in features {
+        let r = check(
+            &text,
+            CheckTarget {
+                feature,
+                hot_option: a.hot_jvm,
+            },
+        );
+        print_report(&a.file, &r);
+        rejected |= !r.accepted;
+    }
+    if let Some(v) = jvm {
+        println!("{}", v.describe(&a.file));
+        rejected |= !v.accepted;
+    } else {
+        println!("(no JDK given: --java JAVA_HOME also runs the JVM's own parser)");
+    }
+    Ok(Status(if rejected { 6 } else { 0 }))
+}
+
+/// Prints one of hch's verdicts.
+fn print_report(file: &Path, r: &Report) {
+    let hot = if r.target.hot_option {
+        " with a hot code segment"
+    } else {
+        ""
+    };
+    let verdict = if r.accepted { "accepted" } else { "REJECTED" };
+    println!(
+        "JDK {}{hot} (hch's rules): {verdict}, {} directive(s)",
+        r.target.feature, r.directives
+    );
+    for p in &r.errors {
+        println!(
+            "  {}:{}:{}: error: {}",
+            file.display(),
+            p.line,
+            p.byte,
+            p.message
+        );
+    }
+    for p in &r.warnings {
+        println!(
+            "  {}:{}:{}: warning: {}",
+            file.display(),
+            p.line,
+            p.byte,
+            p.message
+        );
+    }
+}
+
+/// What a real JVM said about the file at start-up.
+#[derive(Debug)]
+struct JvmVerdict {
+    java: PathBuf,
+    feature: Option<u32>,
+    accepted: bool,
+    messages: String,
+}
+
+impl JvmVerdict {
+    fn describe(&self, file: &Path) -> String {
+        let feature = self.feature.map_or("?".to_string(), |f| f.to_string());
+        let verdict = if self.accepted {
+            "accepted"
+        } else {
+            "REJECTED"
+        };
+        let mut s = format!("JDK {feature} ({}): {verdict}", self.java.display());
+        for l in self.messages.lines().filter(|l| !l.trim().is_empty()) {
+            s.push_str(&format!("\n  | {l}"));
+        }
+        if !self.accepted && self.messages.contains("No such key: 'Hot'") {
+            s.push_str(&format!(
+                "\n  This JVM has no hot code segment: write the file with `--dialect stock` ({}).",
+                file.display()
+            ));
+        }
+        s
+    }
+}
+
+/// Starts `java -XX:CompilerDirectivesFile=FILE -version`: even JDK 22+, whose diagnostic command
+/// hides parse errors, prints them in full at start-up.
+fn jvm_verdict(java: &Path, file: &Path) -> anyhow::Result<JvmVerdict> {
+    let bin = if java.is_dir() {
+        java.join("bin/java")
+    } else {
+        java.to_path_buf()
+    };
+    let out = Process::new(&bin)
+        .args(["-XX:+UnlockDiagnosticVMOptions", "-Xint"])
+        .arg(format!("-XX:CompilerDirectivesFile={}", file.display()))
+        .arg("-version")
+        .output()
+        .map_err(|e| {
+            coded(
+                1,
+                format!("cannot run {}: {e} (give --java a JDK home)", bin.display()),
+            )
+        })?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let accepted = out.status.success() && stdout.contains("compiler directives added");
+    let messages = if accepted {
+        first_line(&stdout)
+    } else {
+        format!("{stdout}{}", vm_errors(&stderr))
+    };
+    let feature = release_feature(&bin).or_else(|| version_feature(&stderr));
+    Ok(JvmVerdict {
+        java: bin,
+        feature,
+        accepted,
+        messages,
+    })
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").to_string()
+}
+
+/// The launcher's own lines (`Error: Could not create the Java Virtual Machine.`), not the banner.
+fn vm_errors(stderr: &str) -> String {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("Error") || l.contains("Unrecognized"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// The feature release from the JDK's `release` file (`JAVA_VERSION="17.0.15"`), next to `bin/`.
+fn release_feature(java: &Path) -> Option<u32> {
+    let home = std::fs::canonicalize(java)
+        .ok()?
+        .parent()?
+        .parent()?
+        .to_path_buf();
+    let text = std::fs::read_to_string(home.join("release")).ok()?;
+    let line = text.lines().find_map(|l| l.strip_prefix("JAVA_VERSION="))?;
+    version_feature(&format!("x version {line}"))
+}
+
+/// The feature release from `-version`'s first line (`openjdk version "17.0.15" ...`).
+fn version_feature(stderr: &str) -> Option<u32> {
+    let line = stderr.lines().find(|l| l.contains(" version \""))?;
+    let v = line.split('"').nth(1)?;
+    let mut parts = v.split(['.', '-', '+', '_']);
+    let first: u32 = parts.next()?.parse().ok()?;
+    if first == 1 {
+        parts.next()?.parse().ok()
+    } else {
+        Some(first)
+    }
 }
