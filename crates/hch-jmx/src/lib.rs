@@ -21,6 +21,7 @@
 
 pub mod calls;
 mod client;
+pub mod dcmd;
 mod error;
 pub mod jfr;
 pub mod jrmp;

@@ -358,3 +358,24 @@ fn tls_alert_is_reported_as_such() {
         jrmp::parse_protocol_ack(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28], "h:1").unwrap_err();
     assert!(e.to_string().contains("--tls"), "{e}");
 }
+
+/// Every DiagnosticCommand operation in the MBeanInfo dumps of JDK 17 and 25 maps from its
+/// `dcmd.name` exactly as the JDK derives it.
+#[test]
+fn jcmd_names_map_to_the_operations_the_jdk_exposes() {
+    for cap in ["jdk17-info.out.txt", "jdk25-info.out.txt"] {
+        let text = String::from_utf8(read(cap)).unwrap();
+        let mut op = None;
+        let mut n = 0;
+        for line in text.lines().map(str::trim) {
+            if let Some(sig) = line.strip_prefix("OP java.lang.String ") {
+                op = sig.split('(').next().map(str::to_string);
+            } else if let Some(name) = line.strip_prefix("dcmd.name = ") {
+                let o = op.take().expect("an OP line before each dcmd.name");
+                assert_eq!(hch_jmx::dcmd::operation_name(name), o, "{cap}");
+                n += 1;
+            }
+        }
+        assert!(n > 40, "{cap}: {n}");
+    }
+}
