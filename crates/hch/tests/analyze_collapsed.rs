@@ -1,0 +1,65 @@
+//! `hch analyze` on collapsed stacks (async-profiler `-a -o collapsed` lines): the flat text, the
+//! hot set and the directives, and bad input exiting 5 with the line number.
+
+use std::process::Command;
+
+fn analyze(name: &str, args: &[&str], input: &str) -> std::process::Output {
+    let dir = hch_testkit::scratch_dir("analyze-collapsed");
+    let path = dir.join(format!("{name}-{}.collapsed", std::process::id()));
+    std::fs::write(&path, input).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_hch"))
+        .arg("analyze")
+        .args(args)
+        .arg(&path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    o
+}
+
+const INPUT: &str = "\
+java/lang/Thread.run_[0];App.main_[j];App.work_[i];App.leaf_[i] 6
+java/lang/Thread.run_[0];App.main_[j] 2
+java/lang/Thread.run_[0];App.other_[1] 3
+java/lang/Thread.run_[0];App.slow_[0] 1
+start_thread;finish_task_switch_[k] 1
+";
+
+#[test]
+fn flat_text_and_hot_set_from_annotated_collapsed_stacks() {
+    let o = analyze("flat", &["-a", "--flat", "3"], INPUT);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let head = "--- Execution profile ---\nTotal samples       : 13\n\n       total  percent  samples  top\n  ----------  -------  -------  ---\n           6   46.15%        6  App.leaf_[i]\n           3   23.08%        3  App.other_[1]\n           2   15.38%        2  App.main_[j]\n";
+    assert!(out.starts_with(head), "{out}");
+    assert!(out.contains("Hot set: 2 code blobs cover 100.0% of 11 samples in compiled code (13 samples in all, 2 with an interpreted or native top)"), "{out}");
+}
+
+#[test]
+fn collapsed_round_trip_and_stock_directives() {
+    let dir = hch_testkit::scratch_dir("analyze-collapsed");
+    let out_file = dir.join("stock.json");
+    let o = analyze(
+        "round",
+        &[
+            "--collapsed",
+            "-a",
+            "--dialect",
+            "stock",
+            "-o",
+            out_file.to_str().unwrap(),
+        ],
+        INPUT,
+    );
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), INPUT);
+    let d = std::fs::read_to_string(&out_file).unwrap();
+    assert_eq!(d, "[\n  {\n    match: [\n      \"App.main\",\n      \"App.other\"\n    ],\n    c2: { Enable: true }\n  }\n]\n");
+}
+
+#[test]
+fn a_bad_line_exits_5_naming_the_line() {
+    let o = analyze("bad", &[], "a;b 1\na;b one\n");
+    assert_eq!(o.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("line 2"));
+}

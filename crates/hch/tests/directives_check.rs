@@ -1,0 +1,69 @@
+//! `hch directives check` against real JVMs: on every JDK found, hch's own verdict for each
+//! captured directives file (accepted and rejected ones) equals the JVM's, which `--java` asks.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use hch_testkit::require_jdks;
+
+fn matrix_files() -> Vec<PathBuf> {
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../hch-profile/tests/data/directives");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    v.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    v.sort();
+    v
+}
+
+/// The verdict lines of `hch directives check` output: (hch's, the JVM's).
+fn verdicts(out: &str) -> (bool, bool) {
+    let hch = out
+        .lines()
+        .find(|l| l.contains("(hch's rules)"))
+        .expect("hch verdict");
+    let jvm = out
+        .lines()
+        .find(|l| l.starts_with("JDK ") && !l.contains("(hch's rules)"))
+        .expect("JVM verdict");
+    (hch.contains(": accepted"), jvm.contains(": accepted"))
+}
+
+#[test]
+fn hch_and_the_real_jvm_agree_on_every_captured_file() {
+    let files = matrix_files();
+    assert!(files.len() >= 17);
+    for jdk in require_jdks() {
+        let mut disagree = Vec::new();
+        for f in &files {
+            let o = Command::new(env!("CARGO_BIN_EXE_hch"))
+                .args(["directives", "check", "--java"])
+                .arg(&jdk.home)
+                .arg(f)
+                .output()
+                .unwrap();
+            let out = String::from_utf8_lossy(&o.stdout);
+            let (hch, jvm) = verdicts(&out);
+            if hch != jvm {
+                disagree.push(format!("{}: hch {hch}, JVM {jvm}\n{out}", f.display()));
+            }
+            let want = if jvm { 0 } else { 6 };
+            assert_eq!(
+                o.status.code(),
+                Some(want),
+                "{} {}: {out}",
+                jdk.label(),
+                f.display()
+            );
+        }
+        assert!(
+            disagree.is_empty(),
+            "{}:\n{}",
+            jdk.label(),
+            disagree.join("\n")
+        );
+    }
+}
