@@ -67,3 +67,46 @@ fn hch_and_the_real_jvm_agree_on_every_captured_file() {
         );
     }
 }
+
+/// Directives that `hch analyze` generates for lambdas, constructors and nested classes (from
+/// async-profiler collapsed stacks) load on every JDK found, in the stock dialect.
+#[test]
+fn generated_wildcards_for_hidden_classes_load_on_every_jdk() {
+    let dir = hch_testkit::scratch_dir("directives-check");
+    let input = dir.join("lambdas.collapsed");
+    std::fs::write(
+        &input,
+        "java/lang/Thread.run_[0];HotWork$$Lambda$1.0x00007fd8200363e0.run_[j] 5\n\
+         java/lang/Thread.run_[0];a/b/C$Inner.<init>(IJ)V_[j] 3\n\
+         java/lang/Thread.run_[0];a/b/Gen/0x0000000800c01234.call_[1] 2\n",
+    )
+    .unwrap();
+    let out = dir.join("lambdas.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_hch"))
+        .args(["analyze", "--flat", "0", "--dialect", "stock", "-o"])
+        .arg(&out)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("\"HotWork$$Lambda*.run\"") && text.contains("\"a/b/Gen*.call\""),
+        "{text}"
+    );
+    for jdk in require_jdks() {
+        let o = Command::new(env!("CARGO_BIN_EXE_hch"))
+            .args(["directives", "check", "--java"])
+            .arg(&jdk.home)
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}: {}",
+            jdk.label(),
+            String::from_utf8_lossy(&o.stdout)
+        );
+    }
+}
