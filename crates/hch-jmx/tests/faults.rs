@@ -1,0 +1,126 @@
+//! Faulty servers: a replay of real captured bytes, cut or corrupted, from a socket on
+//! 127.0.0.1. Each fault must end in a clear error, quickly, without a panic.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use hch_jmx::{Client, ConnectOptions, Error};
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+
+// The captured server side of a JDK 17 session: ack at 0..16, lookup Return at 16..243.
+fn captured_s2c() -> Vec<u8> {
+    std::fs::read(format!("{DATA}/jdk17-attr.stream0.s2c.bin")).unwrap()
+}
+
+// Serves one connection like a JVM would, with `reply` as its side: the first 16 bytes (the
+// ProtocolAck) after the client's hello, the rest after the client's first call; then it
+// lingers and closes.
+fn serve(reply: Vec<u8>, linger: Duration) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut hello = [0u8; 7];
+        let _ = s.read_exact(&mut hello);
+        let (ack, rest) = reply.split_at(reply.len().min(16));
+        let _ = s.write_all(ack);
+        // The client's endpoint (15 bytes) and its lookup call (50 bytes).
+        let mut call = [0u8; 65];
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let _ = s.read_exact(&mut call);
+        let _ = s.write_all(rest);
+        std::thread::sleep(linger);
+    });
+    port
+}
+
+fn connect(port: u16) -> Error {
+    let opts = ConnectOptions {
+        timeout: Duration::from_secs(2),
+        ..ConnectOptions::default()
+    };
+    Client::connect("127.0.0.1", port, &opts).unwrap_err()
+}
+
+#[test]
+fn server_closes_mid_reply() {
+    let mut reply = captured_s2c()[..16 + 100].to_vec();
+    let e = connect(serve(reply, Duration::ZERO));
+    assert!(
+        matches!(&e, Error::Io { context, .. } if context.contains("closed the connection mid-reply after 100 bytes")),
+        "{e}"
+    );
+}
+
+#[test]
+fn reply_that_is_not_what_it_claims() {
+    // A Return whose value starts with an unknown type code.
+    let mut reply = captured_s2c()[..243].to_vec();
+    reply[16 + 1 + 4 + 2 + 15] = 0x6f;
+    let e = connect(serve(reply, Duration::ZERO));
+    assert!(
+        matches!(&e, Error::Malformed { what, .. } if what.contains("unknown type code 0x6f")),
+        "{e}"
+    );
+
+    // A string where the registry's stub belongs.
+    let mut reply = captured_s2c()[..16 + 22].to_vec();
+    reply.extend([0x74, 0x00, 0x02, b'h', b'i']);
+    let e = connect(serve(reply, Duration::ZERO));
+    assert!(
+        matches!(
+            &e,
+            Error::UnexpectedValue {
+                expected: "an RMI stub",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn not_a_jrmp_server() {
+    let e = connect(serve(
+        b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec(),
+        Duration::ZERO,
+    ));
+    assert!(
+        matches!(&e, Error::NotJrmp { hint, .. } if hint.contains("0x48")),
+        "{e}"
+    );
+}
+
+#[test]
+fn silent_server_times_out() {
+    let t = Instant::now();
+    let e = connect(serve(Vec::new(), Duration::from_secs(5)));
+    assert!(
+        matches!(&e, Error::Io { context, .. } if context.contains("in time")),
+        "{e}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+}
+
+#[test]
+fn huge_claimed_length_is_not_allocated() {
+    // A Return whose value claims a 2 GB byte[]: refused by the reply cap, not allocated.
+    let mut reply = captured_s2c()[..16 + 22].to_vec();
+    reply.extend([
+        0x75, 0x72, 0x00, 0x02, b'[', b'B', 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x00, 0x00, 0x78, 0x70,
+    ]);
+    reply.extend(0x7fff_ffffu32.to_be_bytes());
+    let e = connect(serve(reply, Duration::from_secs(1)));
+    assert!(
+        matches!(
+            &e,
+            Error::Limit {
+                what: "bytes in one reply",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
