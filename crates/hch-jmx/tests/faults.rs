@@ -46,7 +46,7 @@ fn connect(port: u16) -> Error {
 
 #[test]
 fn server_closes_mid_reply() {
-    let mut reply = captured_s2c()[..16 + 100].to_vec();
+    let reply = captured_s2c()[..16 + 100].to_vec();
     let e = connect(serve(reply, Duration::ZERO));
     assert!(
         matches!(&e, Error::Io { context, .. } if context.contains("closed the connection mid-reply after 100 bytes")),
