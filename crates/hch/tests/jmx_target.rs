@@ -1,0 +1,122 @@
+//! The `host:port` target (hch_target::remote) against real JVMs on 127.0.0.1, on every JDK
+//! found: jcmd text equal to local jcmd's, clear refusals, and a streamed recording that the
+//! JDK's `jfr` accepts with nothing left running on the target.
+
+#[path = "../../hch-jmx/tests/common/mod.rs"]
+mod common;
+
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use common::{start, Agent};
+use hch_target::remote::{self, RemoteOptions, RemoteRecording, RemoteSettings};
+use hch_target::TargetError;
+use hch_testkit::{require_jdks, scratch_dir};
+
+#[test]
+fn jcmd_and_recording_over_jmx_on_every_jdk() {
+    for jdk in require_jdks() {
+        let dir = scratch_dir(&format!("jmx-target-{}", jdk.feature));
+        let j = start(&jdk, &Agent::default(), &dir);
+        let spec = format!("127.0.0.1:{}", j.port);
+        let mut t = remote::open(&spec, &RemoteOptions::default()).unwrap();
+        assert_eq!(t.describe(), format!("jmx {spec}"));
+
+        // Same text as local jcmd (the oracle), for a stable command.
+        let local = common::local_jcmd(&jdk, j.jvm.pid, "VM.version");
+        assert_eq!(t.jcmd("VM.version").unwrap(), local, "{}", jdk.label());
+        assert!(t.jcmd("Compiler.codecache").unwrap().contains("CodeCache"));
+
+        let e = t.jcmd("No.such_command").unwrap_err();
+        assert!(
+            matches!(&e, TargetError::CommandFailed { output, .. } if output.contains("no such diagnostic command")),
+            "{e}"
+        );
+        let e = t.put_file("d.json", b"[]").unwrap_err();
+        assert!(
+            matches!(&e, TargetError::Unsupported { hint, .. } if hint.contains("--remote-path")),
+            "{e}"
+        );
+
+        let rec = RemoteRecording {
+            settings: RemoteSettings::Predefined("profile".into()),
+            duration: Duration::from_secs(1),
+        };
+        let data = remote::record_remote(
+            &spec,
+            &RemoteOptions::default(),
+            &rec,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert!(data.starts_with(b"FLR\0"));
+        let file = dir.join("remote.jfr");
+        std::fs::write(&file, &data).unwrap();
+        let out = std::process::Command::new(jdk.tool("jfr"))
+            .arg("summary")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: jfr summary: {}",
+            jdk.label(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::remove_file(&file).unwrap();
+        assert!(t
+            .jcmd("JFR.check")
+            .unwrap()
+            .contains("No available recordings"));
+    }
+}
+
+#[test]
+fn logins_and_roles_over_jmx_on_every_jdk() {
+    let users = vec![
+        ("ctl", "ctlpass", "readwrite"),
+        ("mon", "monpass", "readonly"),
+    ];
+    for jdk in require_jdks() {
+        let dir = scratch_dir(&format!("jmx-target-auth-{}", jdk.feature));
+        let j = start(
+            &jdk,
+            &Agent {
+                users: users.clone(),
+                ..Agent::default()
+            },
+            &dir,
+        );
+        let spec = format!("127.0.0.1:{}", j.port);
+        let login = |u: &str, p: &str| RemoteOptions {
+            user: Some(u.into()),
+            password: Some(p.into()),
+            ..Default::default()
+        };
+
+        let mut t = remote::open(&spec, &login("ctl", "ctlpass")).unwrap();
+        assert!(t.jcmd("VM.version").unwrap().contains("JDK"));
+
+        let e = remote::open(&spec, &login("ctl", "nope")).unwrap_err();
+        assert!(
+            matches!(&e, TargetError::Unreachable { reason, .. } if reason.contains("Invalid username or password")),
+            "{e}"
+        );
+        let e = remote::open(
+            &spec,
+            &RemoteOptions {
+                user: Some("ctl".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("HCH_JMX_PASSWORD"), "{e}");
+
+        let mut t = remote::open(&spec, &login("mon", "monpass")).unwrap();
+        let e = t.jcmd("Compiler.codecache").unwrap_err();
+        assert!(
+            matches!(&e, TargetError::Unreachable { reason, .. } if reason.contains("readwrite")),
+            "{e}"
+        );
+    }
+}
