@@ -69,10 +69,12 @@ pub struct Chunk<'a> {
 impl<'a> Chunk<'a> {
     /// Parses a chunk: `bytes` is exactly the chunk (header included), `start` its file offset.
     pub fn parse(bytes: &'a [u8], index: usize, start: u64) -> Result<Chunk<'a>, Error> {
-        Self::parse_raw(bytes, index).map_err(|e| e.at(index, start)).map(|mut c| {
-            c.start = start;
-            c
-        })
+        Self::parse_raw(bytes, index)
+            .map_err(|e| e.at(index, start))
+            .map(|mut c| {
+                c.start = start;
+                c
+            })
     }
 
     fn parse_raw(bytes: &'a [u8], index: usize) -> RawResult<Chunk<'a>> {
@@ -103,18 +105,23 @@ impl<'a> Chunk<'a> {
 
     /// Every record of the chunk in file order, metadata and checkpoints included.
     pub(crate) fn raw_records(&self) -> Records<'a> {
-        Records { bytes: self.bytes, pos: HEADER_SIZE }
+        Records {
+            bytes: self.bytes,
+            pos: HEADER_SIZE,
+        }
     }
 
     /// Every record in file order, metadata (type 0) and checkpoints (type 1) included.
     pub fn records(&self) -> impl Iterator<Item = Result<RawEvent<'a>, Error>> + 'a {
         let (index, start) = (self.index, self.start);
-        self.raw_records().map(move |r| r.map_err(|e| e.at(index, start)))
+        self.raw_records()
+            .map(move |r| r.map_err(|e| e.at(index, start)))
     }
 
     /// Event records only (no metadata, no checkpoints).
     pub fn events(&self) -> impl Iterator<Item = Result<RawEvent<'a>, Error>> + 'a {
-        self.records().filter(|r| !matches!(r, Ok(e) if e.type_id == METADATA || e.type_id == CHECKPOINT))
+        self.records()
+            .filter(|r| !matches!(r, Ok(e) if e.type_id == METADATA || e.type_id == CHECKPOINT))
     }
 
     /// Converts a within-chunk error to a located one.
@@ -147,7 +154,9 @@ impl<'a> Chunk<'a> {
         for _ in 0..pools {
             let type_at = c.pos();
             let type_id = c.varint()?;
-            let class = self.class_index(type_id).ok_or(RawError::new(type_at as u64, Problem::UnknownType(type_id)))?;
+            let class = self
+                .class_index(type_id)
+                .ok_or(RawError::new(type_at as u64, Problem::UnknownType(type_id)))?;
             let count = c.length(1)?;
             let map = self.pools.by_type.entry(type_id).or_default();
             map.reserve(count.min(1 << 16));
@@ -169,12 +178,18 @@ impl<'a> Chunk<'a> {
         for _ in 0..=self.checkpoints {
             let p = pos as usize;
             if p < HEADER_SIZE || p >= self.bytes.len() {
-                return Err(RawError::new(16, Problem::CheckpointChain(format!("offset {pos} is outside the chunk"))));
+                return Err(RawError::new(
+                    16,
+                    Problem::CheckpointChain(format!("offset {pos} is outside the chunk")),
+                ));
             }
             let mut c = Cursor::new(self.bytes, p);
             c.varint()?;
             if c.varint()? != CHECKPOINT {
-                return Err(RawError::new(pos, Problem::CheckpointChain(format!("no checkpoint at offset {pos}"))));
+                return Err(RawError::new(
+                    pos,
+                    Problem::CheckpointChain(format!("no checkpoint at offset {pos}")),
+                ));
             }
             c.varint()?;
             c.varint()?;
@@ -183,11 +198,17 @@ impl<'a> Chunk<'a> {
                 return Ok(());
             }
             if delta > 0 {
-                return Err(RawError::new(pos, Problem::CheckpointChain(format!("delta {delta} points forward"))));
+                return Err(RawError::new(
+                    pos,
+                    Problem::CheckpointChain(format!("delta {delta} points forward")),
+                ));
             }
             pos = pos.wrapping_add(delta as u64);
         }
-        Err(RawError::new(16, Problem::CheckpointChain("longer than the number of checkpoints (a cycle)".into())))
+        Err(RawError::new(
+            16,
+            Problem::CheckpointChain("longer than the number of checkpoints (a cycle)".into()),
+        ))
     }
 
     /// The index of a type in the metadata.
@@ -204,7 +225,7 @@ impl<'a> Chunk<'a> {
     pub fn type_name(&self, type_id: u64) -> Option<&str> {
         match type_id {
             METADATA => Some("jdk.Metadata"),
-            CHECKPOINT => Some("jdk.CheckPoint"),
+            CHECKPOINT => Some("jdk.Checkpoint"),
             _ => self.metadata.class(type_id).map(|c| c.name.as_str()),
         }
     }
@@ -225,14 +246,20 @@ fn find_metadata(bytes: &[u8], header: &ChunkHeader) -> RawResult<usize> {
         }
     }
     let mut last = None;
-    let mut records = Records { bytes, pos: HEADER_SIZE };
+    let mut records = Records {
+        bytes,
+        pos: HEADER_SIZE,
+    };
     while let Some(r) = records.next_raw() {
         let r = r?;
         if r.type_id == METADATA {
             last = Some(r.offset);
         }
     }
-    last.ok_or(RawError::new(24, Problem::NoMetadata(header.metadata_offset)))
+    last.ok_or(RawError::new(
+        24,
+        Problem::NoMetadata(header.metadata_offset),
+    ))
 }
 
 /// Iterator over the records of a chunk. Stops at the first malformed record.
@@ -261,14 +288,23 @@ impl<'a> Records<'a> {
         let size = c.varint()?;
         let remaining = (self.bytes.len() - offset) as u64;
         if size == 0 || size > remaining {
-            return Err(RawError::new(offset as u64, Problem::RecordSize { size, remaining }));
+            return Err(RawError::new(
+                offset as u64,
+                Problem::RecordSize { size, remaining },
+            ));
         }
         let end = offset + size as usize;
         let mut c = Cursor::new(&self.bytes[..end], c.pos());
         let type_id = c.varint()?;
         let body_offset = c.pos();
         self.pos = end;
-        Ok(RawEvent { type_id, offset, size: size as usize, body: &self.bytes[body_offset..end], body_offset })
+        Ok(RawEvent {
+            type_id,
+            offset,
+            size: size as usize,
+            body: &self.bytes[body_offset..end],
+            body_offset,
+        })
     }
 }
 

@@ -27,8 +27,14 @@ struct SampleType {
 }
 
 /// Counts and resolves the samples of one chunk.
-pub(crate) fn collect_chunk(chunk: &Chunk<'_>, events: &[SampleEvent]) -> Result<ChunkSamples, Error> {
-    let types: Vec<SampleType> = events.iter().filter_map(|e| sample_type(chunk, e.type_name())).collect();
+pub(crate) fn collect_chunk(
+    chunk: &Chunk<'_>,
+    events: &[SampleEvent],
+) -> Result<ChunkSamples, Error> {
+    let types: Vec<SampleType> = events
+        .iter()
+        .filter_map(|e| sample_type(chunk, e.type_name()))
+        .collect();
     let mut counts: FxHashMap<(usize, u64), u64> = FxHashMap::default();
     let mut out = ChunkSamples::default();
     let facts_ids = FactIds::new(chunk);
@@ -49,7 +55,9 @@ pub(crate) fn collect_chunk(chunk: &Chunk<'_>, events: &[SampleEvent]) -> Result
     let mut keys: Vec<_> = counts.into_iter().collect();
     keys.sort_unstable();
     for ((ti, key), samples) in keys {
-        let mut stack = res.stack(types[ti].stack_type, key).map_err(|e| chunk.locate(e))?;
+        let mut stack = res
+            .stack(types[ti].stack_type, key)
+            .map_err(|e| chunk.locate(e))?;
         stack.samples = samples;
         out.stacks.push(stack);
     }
@@ -61,8 +69,16 @@ pub(crate) fn collect_chunk(chunk: &Chunk<'_>, events: &[SampleEvent]) -> Result
 fn sample_type(chunk: &Chunk<'_>, name: &str) -> Option<SampleType> {
     let def = chunk.metadata.class_by_name(name)?;
     let class = chunk.metadata.index_of(def.id)?;
-    let stack_field = def.fields.iter().position(|f| f.name == "stackTrace" && f.constant_pool)?;
-    Some(SampleType { type_id: def.id, class, stack_field, stack_type: def.fields[stack_field].type_id })
+    let stack_field = def
+        .fields
+        .iter()
+        .position(|f| f.name == "stackTrace" && f.constant_pool)?;
+    Some(SampleType {
+        type_id: def.id,
+        class,
+        stack_field,
+        stack_type: def.fields[stack_field].type_id,
+    })
 }
 
 /// Reads the stack trace key of one sample event, skipping the other fields by their plans.
@@ -81,7 +97,12 @@ fn stack_key(chunk: &Chunk<'_>, t: &SampleType, body: usize, end: usize) -> RawR
 
 /// Who wrote the chunk: async-profiler declares its own `profiler.*` types.
 fn producer(chunk: &Chunk<'_>) -> &'static str {
-    if chunk.metadata.classes.iter().any(|c| c.name.starts_with("profiler.")) {
+    if chunk
+        .metadata
+        .classes
+        .iter()
+        .any(|c| c.name.starts_with("profiler."))
+    {
         "async-profiler"
     } else {
         "jdk"
@@ -180,7 +201,12 @@ struct Resolver<'c, 'a> {
 
 /// Field positions of a type, looked up once by name.
 fn field_pos(chunk: &Chunk<'_>, type_id: u64, name: &str) -> Option<usize> {
-    chunk.metadata.class(type_id)?.fields.iter().position(|f| f.name == name)
+    chunk
+        .metadata
+        .class(type_id)?
+        .fields
+        .iter()
+        .position(|f| f.name == name)
 }
 
 impl<'c, 'a> Resolver<'c, 'a> {
@@ -198,7 +224,13 @@ impl<'c, 'a> Resolver<'c, 'a> {
 
     /// Reads the plain fields of a value: `out[i]` gets the varint/bool of field `want[i]`.
     /// Returns the cursor after the value. Arrays and strings are skipped.
-    fn fields(&self, c: &mut Cursor<'_>, class: u32, want: &[Option<usize>], out: &mut [u64]) -> RawResult<()> {
+    fn fields(
+        &self,
+        c: &mut Cursor<'_>,
+        class: u32,
+        want: &[Option<usize>],
+        out: &mut [u64],
+    ) -> RawResult<()> {
         let layouts = &self.chunk.layouts;
         for (i, f) in layouts.plans[class as usize].iter().enumerate() {
             match want.iter().position(|w| *w == Some(i)) {
@@ -211,9 +243,16 @@ impl<'c, 'a> Resolver<'c, 'a> {
 
     /// One stack trace by key; a missing key is an empty stack (the JDK prints `null`).
     fn stack(&mut self, type_id: u64, key: u64) -> RawResult<Stack> {
-        let mut stack = Stack { frames: Vec::new(), truncated: false, samples: 0 };
+        let mut stack = Stack {
+            frames: Vec::new(),
+            truncated: false,
+            samples: 0,
+        };
         let chunk = self.chunk;
-        let (Some(off), Some(class)) = (chunk.pools.get(type_id, key), chunk.metadata.index_of(type_id)) else {
+        let (Some(off), Some(class)) = (
+            chunk.pools.get(type_id, key),
+            chunk.metadata.index_of(type_id),
+        ) else {
             return Ok(stack);
         };
         let def = &chunk.metadata.classes[class as usize];
@@ -225,7 +264,9 @@ impl<'c, 'a> Resolver<'c, 'a> {
                     let n = c.length(1)?;
                     stack.frames.reserve(n.min(4096));
                     for _ in 0..n {
-                        stack.frames.push(self.frame(&mut c, frame_class, f.type_id)?);
+                        stack
+                            .frames
+                            .push(self.frame(&mut c, frame_class, f.type_id)?);
                     }
                 }
                 _ => chunk.layouts.skip_field(&mut c, *plan, 0)?,
@@ -243,7 +284,12 @@ impl<'c, 'a> Resolver<'c, 'a> {
             Some(t) => self.kind(t, v[3])?,
             None => FrameKind::Unknown,
         };
-        Ok(Frame { method, line: v[1] as i32, bci: v[2] as i32, kind })
+        Ok(Frame {
+            method,
+            line: v[1] as i32,
+            bci: v[2] as i32,
+            kind,
+        })
     }
 
     /// Positions of the frame fields, computed once per chunk.
@@ -254,7 +300,8 @@ impl<'c, 'a> Resolver<'c, 'a> {
             }
         }
         let ch = self.chunk;
-        let want = ["method", "lineNumber", "bytecodeIndex", "type"].map(|n| field_pos(ch, type_id, n));
+        let want =
+            ["method", "lineNumber", "bytecodeIndex", "type"].map(|n| field_pos(ch, type_id, n));
         let def = &ch.metadata.classes[class as usize];
         let refs = want.map(|w| w.map(|p| def.fields[p].type_id));
         self.frame_layout = Some((type_id, want, refs));
@@ -265,7 +312,9 @@ impl<'c, 'a> Resolver<'c, 'a> {
         if let Some(k) = self.kinds.get(&key) {
             return Ok(*k);
         }
-        let k = self.string(type_id, key)?.map_or(FrameKind::Unknown, |s| FrameKind::from_description(&s));
+        let k = self
+            .string(type_id, key)?
+            .map_or(FrameKind::Unknown, |s| FrameKind::from_description(&s));
         self.kinds.insert(key, k);
         Ok(k)
     }
@@ -292,7 +341,8 @@ impl<'c, 'a> Resolver<'c, 'a> {
 
     fn method_info(&mut self, type_id: u64, key: u64) -> RawResult<Option<MethodInfo>> {
         let ch = self.chunk;
-        let (Some(off), Some(class)) = (ch.pools.get(type_id, key), ch.metadata.index_of(type_id)) else {
+        let (Some(off), Some(class)) = (ch.pools.get(type_id, key), ch.metadata.index_of(type_id))
+        else {
             return Ok(None);
         };
         let names = ["type", "name", "descriptor", "hidden"];
@@ -307,7 +357,12 @@ impl<'c, 'a> Resolver<'c, 'a> {
         };
         let name = self.opt_string(ref_type(1), v[1])?;
         let descriptor = self.opt_string(ref_type(2), v[2])?;
-        Ok(Some(MethodInfo { class: class_name, name, descriptor, hidden: class_hidden || v[3] != 0 }))
+        Ok(Some(MethodInfo {
+            class: class_name,
+            name,
+            descriptor,
+            hidden: class_hidden || v[3] != 0,
+        }))
     }
 
     fn class(&mut self, type_id: u64, key: u64) -> RawResult<(String, bool)> {
@@ -316,8 +371,13 @@ impl<'c, 'a> Resolver<'c, 'a> {
         }
         let ch = self.chunk;
         let mut result = (String::new(), false);
-        if let (Some(off), Some(class)) = (ch.pools.get(type_id, key), ch.metadata.index_of(type_id)) {
-            let want = [field_pos(ch, type_id, "name"), field_pos(ch, type_id, "hidden")];
+        if let (Some(off), Some(class)) =
+            (ch.pools.get(type_id, key), ch.metadata.index_of(type_id))
+        {
+            let want = [
+                field_pos(ch, type_id, "name"),
+                field_pos(ch, type_id, "hidden"),
+            ];
             let mut v = [0u64; 2];
             self.fields(&mut Cursor::new(ch.bytes, off), class, &want, &mut v)?;
             let def = &ch.metadata.classes[class as usize];
@@ -341,7 +401,8 @@ impl<'c, 'a> Resolver<'c, 'a> {
             return Ok(Some(s.clone()));
         }
         let ch = self.chunk;
-        let (Some(off), Some(class)) = (ch.pools.get(type_id, key), ch.metadata.index_of(type_id)) else {
+        let (Some(off), Some(class)) = (ch.pools.get(type_id, key), ch.metadata.index_of(type_id))
+        else {
             return Ok(None);
         };
         let mut c = Cursor::new(ch.bytes, off);
@@ -371,7 +432,10 @@ impl<'c, 'a> Resolver<'c, 'a> {
 
 /// Whether a field is read as a plain number.
 fn is_scalar(k: Kind) -> bool {
-    matches!(k, Kind::Bool | Kind::Byte | Kind::Varint(_) | Kind::CpRef(_) | Kind::F32 | Kind::F64)
+    matches!(
+        k,
+        Kind::Bool | Kind::Byte | Kind::Varint(_) | Kind::CpRef(_) | Kind::F32 | Kind::F64
+    )
 }
 
 /// A scalar field as u64: varints and constant keys as read, booleans and bytes as 0/1 or the byte.

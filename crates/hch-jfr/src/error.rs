@@ -160,7 +160,11 @@ impl RawError {
     /// Places the error in the file: chunk index and the chunk's absolute start.
     pub(crate) fn at(self, chunk: usize, chunk_start: u64) -> Error {
         Error::Format {
-            location: Location { file: None, chunk, offset: chunk_start + self.offset },
+            location: Location {
+                file: None,
+                chunk,
+                offset: chunk_start + self.offset,
+            },
             problem: self.problem,
         }
     }

@@ -53,15 +53,26 @@ pub struct PerChunk<T> {
 impl JfrFile {
     /// Opens a recording file.
     pub fn open(path: &Path) -> Result<JfrFile, Error> {
-        let io = |e: std::io::Error| Error::Io { path: path.to_path_buf(), message: e.to_string() };
+        let io = |e: std::io::Error| Error::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
         let file = File::open(path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
-        Ok(JfrFile { source: Source::File(file), len, path: Some(path.to_path_buf()) })
+        Ok(JfrFile {
+            source: Source::File(file),
+            len,
+            path: Some(path.to_path_buf()),
+        })
     }
 
     /// A recording held in memory (e.g. streamed back from a remote JVM).
     pub fn from_bytes(bytes: Vec<u8>) -> JfrFile {
-        JfrFile { len: bytes.len() as u64, source: Source::Bytes(bytes), path: None }
+        JfrFile {
+            len: bytes.len() as u64,
+            source: Source::Bytes(bytes),
+            path: None,
+        }
     }
 
     /// The file's path, if it came from one.
@@ -116,7 +127,11 @@ impl JfrFile {
             });
             match parsed {
                 Ok(h) => {
-                    spans.push(ChunkSpan { index, start: pos, size: h.size });
+                    spans.push(ChunkSpan {
+                        index,
+                        start: pos,
+                        size: h.size,
+                    });
                     pos += h.size;
                 }
                 Err(e) => return (spans, Some(self.locate(e))),
@@ -142,7 +157,11 @@ impl JfrFile {
                 f(&chunk)
             })
             .collect();
-        let mut out = PerChunk { results: Vec::new(), error: None, chunks: spans.len() };
+        let mut out = PerChunk {
+            results: Vec::new(),
+            error: None,
+            chunks: spans.len(),
+        };
         for (i, r) in outcomes.into_iter().enumerate() {
             match r {
                 Ok(v) => out.results.push((i, v)),
@@ -173,11 +192,18 @@ impl JfrFile {
 fn parse_header(h: &[u8], available: usize, remaining: u64) -> Result<ChunkHeader, RawError> {
     if available < HEADER_SIZE {
         if available >= 4 && &h[..4] != b"FLR\0" {
-            return Err(RawError::new(0, Problem::BadMagic { found: [h[0], h[1], h[2], h[3]] }));
+            return Err(RawError::new(
+                0,
+                Problem::BadMagic {
+                    found: [h[0], h[1], h[2], h[3]],
+                },
+            ));
         }
         return Err(RawError::new(
             available as u64,
-            Problem::Truncated { needed: (HEADER_SIZE - available) as u64 },
+            Problem::Truncated {
+                needed: (HEADER_SIZE - available) as u64,
+            },
         ));
     }
     ChunkHeader::parse_with_remaining(h, remaining)

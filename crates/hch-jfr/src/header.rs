@@ -77,13 +77,27 @@ impl ChunkHeader {
     /// Rejects headers whose numbers cannot describe a readable chunk.
     fn check(&self, remaining: u64) -> RawResult<()> {
         if self.generation != 0 {
-            return Err(RawError::new(64, Problem::InProgress { generation: self.generation }));
+            return Err(RawError::new(
+                64,
+                Problem::InProgress {
+                    generation: self.generation,
+                },
+            ));
         }
         if self.size < HEADER_SIZE as u64 || self.size > remaining {
-            return Err(RawError::new(8, Problem::ChunkSize { size: self.size, remaining }));
+            return Err(RawError::new(
+                8,
+                Problem::ChunkSize {
+                    size: self.size,
+                    remaining,
+                },
+            ));
         }
         if self.flags & 1 == 0 && self.major >= 2 {
-            return Err(RawError::new(66, Problem::RawIntegers { flags: self.flags }));
+            return Err(RawError::new(
+                66,
+                Problem::RawIntegers { flags: self.flags },
+            ));
         }
         Ok(())
     }

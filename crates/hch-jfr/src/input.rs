@@ -42,7 +42,9 @@ impl<'a> Cursor<'a> {
     }
 
     fn truncated(&self, needed: usize) -> RawError {
-        self.err(Problem::Truncated { needed: (needed - self.remaining()) as u64 })
+        self.err(Problem::Truncated {
+            needed: (needed - self.remaining()) as u64,
+        })
     }
 
     /// Takes `n` bytes.
@@ -158,7 +160,9 @@ impl<'a> Cursor<'a> {
             }
             5 => {
                 let n = self.length(1)?;
-                Ok(JfrStr::Text(Cow::Owned(self.bytes(n)?.iter().map(|&b| b as char).collect())))
+                Ok(JfrStr::Text(Cow::Owned(
+                    self.bytes(n)?.iter().map(|&b| b as char).collect(),
+                )))
             }
             e => Err(RawError::new(at as u64, Problem::StringEncoding(e))),
         }
@@ -199,7 +203,12 @@ mod tests {
         s.skip_varint().unwrap();
         assert_eq!(s.pos(), 9);
         // int -1 is written as the 32-bit pattern
-        assert_eq!(Cursor::new(&[0xff, 0xff, 0xff, 0xff, 0x0f], 0).varint().unwrap() as i32, -1);
+        assert_eq!(
+            Cursor::new(&[0xff, 0xff, 0xff, 0xff, 0x0f], 0)
+                .varint()
+                .unwrap() as i32,
+            -1
+        );
     }
 
     #[test]
@@ -210,7 +219,9 @@ mod tests {
 
     #[test]
     fn strings_of_every_encoding() {
-        let data = [0u8, 1, 2, 7, 3, 2, b'h', b'i', 4, 2, 0x68, 0xe9, 0x01, 5, 1, 0xe9];
+        let data = [
+            0u8, 1, 2, 7, 3, 2, b'h', b'i', 4, 2, 0x68, 0xe9, 0x01, 5, 1, 0xe9,
+        ];
         let mut c = Cursor::new(&data, 0);
         assert_eq!(c.string().unwrap(), JfrStr::Null);
         assert_eq!(c.string().unwrap(), JfrStr::Empty);
@@ -220,6 +231,8 @@ mod tests {
         assert_eq!(c.string().unwrap(), JfrStr::Text("é".into()));
         assert!(Cursor::new(&[9], 0).string().is_err());
         // a length beyond the end is refused before anything is allocated
-        assert!(Cursor::new(&[3, 0xff, 0xff, 0xff, 0x0f], 0).string().is_err());
+        assert!(Cursor::new(&[3, 0xff, 0xff, 0xff, 0x0f], 0)
+            .string()
+            .is_err());
     }
 }

@@ -67,8 +67,12 @@ fn primitive(name: &str) -> Option<Kind> {
 impl Layouts {
     /// Compiles the plans of every class.
     pub(crate) fn new(md: &Metadata) -> Layouts {
-        let index: std::collections::HashMap<u64, u32> =
-            md.classes.iter().enumerate().map(|(i, c)| (c.id, i as u32)).collect();
+        let index: std::collections::HashMap<u64, u32> = md
+            .classes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id, i as u32))
+            .collect();
         let plans = md
             .classes
             .iter()
@@ -86,7 +90,10 @@ impl Layouts {
                         } else {
                             Kind::Unknown(f.type_id)
                         };
-                        FieldPlan { kind, array: f.array }
+                        FieldPlan {
+                            kind,
+                            array: f.array,
+                        }
                     })
                     .collect()
             })
@@ -103,7 +110,11 @@ impl Layouts {
         if let Some(Some(k)) = self.prim.get(class as usize) {
             return self.skip_kind(c, *k, depth);
         }
-        let plan = self.plans.get(class as usize).map(Vec::as_slice).unwrap_or(&[]);
+        let plan = self
+            .plans
+            .get(class as usize)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         for f in plan {
             self.skip_field(c, *f, depth)?;
         }
@@ -112,7 +123,12 @@ impl Layouts {
 
     /// Skips one field (an array of values when it is one).
     #[inline]
-    pub(crate) fn skip_field(&self, c: &mut Cursor<'_>, f: FieldPlan, depth: usize) -> RawResult<()> {
+    pub(crate) fn skip_field(
+        &self,
+        c: &mut Cursor<'_>,
+        f: FieldPlan,
+        depth: usize,
+    ) -> RawResult<()> {
         if f.array {
             let n = c.length(1)?;
             for _ in 0..n {

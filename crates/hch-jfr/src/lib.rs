@@ -70,7 +70,11 @@ pub fn samples_of(file: &JfrFile, events: &[SampleEvent]) -> Result<SampleRead, 
     }
     let read = per.results.len();
     let profile = samples::merge(per.results.into_iter().map(|(_, r)| r).collect());
-    Ok(SampleRead { profile, error: per.error, chunks: (per.chunks.max(read), read) })
+    Ok(SampleRead {
+        profile,
+        error: per.error,
+        chunks: (per.chunks.max(read), read),
+    })
 }
 
 /// Calls `f` with every event of the named types, in file order, decoded to JSON with its
@@ -80,7 +84,10 @@ where
     F: FnMut(usize, &str, serde_json::Value) -> Result<(), Error>,
 {
     file.for_each_chunk(|chunk| {
-        let ids: Vec<(u64, &str)> = names.iter().filter_map(|n| chunk.type_id(n).map(|i| (i, *n))).collect();
+        let ids: Vec<(u64, &str)> = names
+            .iter()
+            .filter_map(|n| chunk.type_id(n).map(|i| (i, *n)))
+            .collect();
         for r in chunk.events() {
             let r = r?;
             if let Some((_, name)) = ids.iter().find(|(i, _)| *i == r.type_id) {

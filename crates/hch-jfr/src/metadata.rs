@@ -67,12 +67,18 @@ impl Metadata {
     pub(crate) fn parse(chunk: &[u8], pos: usize) -> RawResult<Metadata> {
         let mut c = Cursor::new(chunk, pos);
         let size = c.varint()? as usize;
-        let end = pos.checked_add(size).filter(|&e| e <= chunk.len() && size > 0).ok_or_else(|| {
-            RawError::new(
-                pos as u64,
-                Problem::RecordSize { size: size as u64, remaining: (chunk.len() - pos) as u64 },
-            )
-        })?;
+        let end = pos
+            .checked_add(size)
+            .filter(|&e| e <= chunk.len() && size > 0)
+            .ok_or_else(|| {
+                RawError::new(
+                    pos as u64,
+                    Problem::RecordSize {
+                        size: size as u64,
+                        remaining: (chunk.len() - pos) as u64,
+                    },
+                )
+            })?;
         let mut c = Cursor::new(&chunk[..end], c.pos());
         if c.varint()? != 0 {
             return Err(RawError::new(pos as u64, Problem::NoMetadata(pos as u64)));
@@ -112,15 +118,25 @@ impl Element<'_> {
     }
 }
 
-fn read_element<'s>(c: &mut Cursor<'_>, strings: &'s [String], depth: usize) -> RawResult<Element<'s>> {
+fn read_element<'s>(
+    c: &mut Cursor<'_>,
+    strings: &'s [String],
+    depth: usize,
+) -> RawResult<Element<'s>> {
     if depth > MAX_ELEMENT_DEPTH {
-        return Err(RawError::new(c.pos() as u64, Problem::TooDeep(MAX_ELEMENT_DEPTH)));
+        return Err(RawError::new(
+            c.pos() as u64,
+            Problem::TooDeep(MAX_ELEMENT_DEPTH),
+        ));
     }
     let lookup = |c: &mut Cursor<'_>| -> RawResult<&'s str> {
         let at = c.pos();
         let i = c.varint()?;
         strings.get(i as usize).map(String::as_str).ok_or_else(|| {
-            RawError::new(at as u64, Problem::Metadata(format!("string index {i} out of range")))
+            RawError::new(
+                at as u64,
+                Problem::Metadata(format!("string index {i} out of range")),
+            )
         })
     };
     let name = lookup(c)?;
@@ -134,16 +150,27 @@ fn read_element<'s>(c: &mut Cursor<'_>, strings: &'s [String], depth: usize) -> 
     for _ in 0..n_children {
         children.push(read_element(c, strings, depth + 1)?);
     }
-    Ok(Element { name, attrs, children })
+    Ok(Element {
+        name,
+        attrs,
+        children,
+    })
 }
 
 /// Turns the element tree into types.
 fn build(root: &Element<'_>) -> Result<Metadata, String> {
     let mut md = Metadata::default();
-    let meta = root.children.iter().find(|e| e.name == "metadata").ok_or("no <metadata> element")?;
+    let meta = root
+        .children
+        .iter()
+        .find(|e| e.name == "metadata")
+        .ok_or("no <metadata> element")?;
     for class in meta.children.iter().filter(|e| e.name == "class") {
         let id = parse_id(class.attr("id"))?;
-        let name = class.attr("name").ok_or("class without a name")?.to_string();
+        let name = class
+            .attr("name")
+            .ok_or("class without a name")?
+            .to_string();
         let fields = class
             .children
             .iter()
@@ -174,5 +201,6 @@ fn build(root: &Element<'_>) -> Result<Metadata, String> {
 
 fn parse_id(s: Option<&str>) -> Result<u64, String> {
     let s = s.ok_or("missing type id")?;
-    s.parse().map_err(|_| format!("type id {s:?} is not a number"))
+    s.parse()
+        .map_err(|_| format!("type id {s:?} is not a number"))
 }

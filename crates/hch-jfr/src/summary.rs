@@ -46,7 +46,11 @@ struct ChunkStats {
 /// Counts every record of every chunk. Declared event types with no records count as zero.
 pub fn summarize(file: &JfrFile) -> (Summary, Option<Error>) {
     let per = file.par_chunks(chunk_stats);
-    let mut s = Summary { chunks: per.results.len(), bytes: file.len(), ..Default::default() };
+    let mut s = Summary {
+        chunks: per.results.len(),
+        bytes: file.len(),
+        ..Default::default()
+    };
     let mut counts: HashMap<String, (u64, u64)> = HashMap::new();
     let (mut start, mut end) = (u64::MAX, 0u64);
     for (_, c) in per.results {
@@ -65,8 +69,12 @@ pub fn summarize(file: &JfrFile) -> (Summary, Option<Error>) {
         s.start_nanos = start;
         s.duration_nanos = end.saturating_sub(start);
     }
-    s.types = counts.into_iter().map(|(name, (count, bytes))| TypeStats { name, count, bytes }).collect();
-    s.types.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+    s.types = counts
+        .into_iter()
+        .map(|(name, (count, bytes))| TypeStats { name, count, bytes })
+        .collect();
+    s.types
+        .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
     (s, per.error)
 }
 
@@ -85,7 +93,9 @@ fn chunk_stats(chunk: &Chunk<'_>) -> Result<ChunkStats, Error> {
         e.1 += r.size as u64;
     }
     for (id, (n, b)) in by_id {
-        let name = chunk.type_name(id).map_or_else(|| format!("unknown({id})"), str::to_string);
+        let name = chunk
+            .type_name(id)
+            .map_or_else(|| format!("unknown({id})"), str::to_string);
         let e = counts.entry(name).or_insert((0, 0));
         e.0 += n;
         e.1 += b;

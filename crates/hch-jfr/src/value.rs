@@ -14,10 +14,14 @@ impl<'a> Chunk<'a> {
     /// Decodes an event's fields into a JSON object, constant pool references resolved.
     pub fn event_json(&self, ev: &RawEvent<'a>) -> Result<Value, Error> {
         let class = self.class_index(ev.type_id).ok_or_else(|| {
-            self.locate(RawError::new(ev.offset as u64, Problem::UnknownType(ev.type_id)))
+            self.locate(RawError::new(
+                ev.offset as u64,
+                Problem::UnknownType(ev.type_id),
+            ))
         })?;
         let mut c = Cursor::new(&self.bytes[..ev.offset + ev.size], ev.body_offset);
-        self.class_json(&mut c, class, 0, 0).map_err(|e| self.locate(e))
+        self.class_json(&mut c, class, 0, 0)
+            .map_err(|e| self.locate(e))
     }
 
     /// Resolves a constant of `type_id` by key to JSON (`null` when the key is missing).
@@ -29,14 +33,21 @@ impl<'a> Chunk<'a> {
         if refs >= RESOLVE_DEPTH {
             return Ok(Value::from(key));
         }
-        let (Some(off), Some(class)) = (self.pools.get(type_id, key), self.class_index(type_id)) else {
+        let (Some(off), Some(class)) = (self.pools.get(type_id, key), self.class_index(type_id))
+        else {
             return Ok(Value::Null);
         };
         let mut c = Cursor::new(self.bytes, off);
         self.class_json(&mut c, class, depth, refs + 1)
     }
 
-    fn class_json(&self, c: &mut Cursor<'_>, class: u32, depth: usize, refs: usize) -> RawResult<Value> {
+    fn class_json(
+        &self,
+        c: &mut Cursor<'_>,
+        class: u32,
+        depth: usize,
+        refs: usize,
+    ) -> RawResult<Value> {
         if depth > MAX_DEPTH {
             return Err(RawError::new(c.pos() as u64, Problem::TooDeep(MAX_DEPTH)));
         }
@@ -51,12 +62,22 @@ impl<'a> Chunk<'a> {
         }
         // A simple type stands for its only field, as the JDK prints it.
         if def.simple_type && obj.len() == 1 {
-            return Ok(obj.into_iter().next().map(|(_, v)| v).unwrap_or(Value::Null));
+            return Ok(obj
+                .into_iter()
+                .next()
+                .map(|(_, v)| v)
+                .unwrap_or(Value::Null));
         }
         Ok(Value::Object(obj))
     }
 
-    fn field_json(&self, c: &mut Cursor<'_>, f: FieldPlan, depth: usize, refs: usize) -> RawResult<Value> {
+    fn field_json(
+        &self,
+        c: &mut Cursor<'_>,
+        f: FieldPlan,
+        depth: usize,
+        refs: usize,
+    ) -> RawResult<Value> {
         if !f.array {
             return self.kind_json(c, f.kind, depth, refs);
         }
@@ -68,7 +89,13 @@ impl<'a> Chunk<'a> {
         Ok(Value::Array(v))
     }
 
-    fn kind_json(&self, c: &mut Cursor<'_>, k: Kind, depth: usize, refs: usize) -> RawResult<Value> {
+    fn kind_json(
+        &self,
+        c: &mut Cursor<'_>,
+        k: Kind,
+        depth: usize,
+        refs: usize,
+    ) -> RawResult<Value> {
         Ok(match k {
             Kind::Bool => Value::Bool(c.u8()? != 0),
             Kind::Byte => Value::from(c.u8()? as i8),
@@ -89,7 +116,9 @@ impl<'a> Chunk<'a> {
                 self.resolve(t, key, depth + 1, refs)?
             }
             Kind::Nested(i) => self.class_json(c, i, depth + 1, refs)?,
-            Kind::Unknown(id) => return Err(RawError::new(c.pos() as u64, Problem::UnknownType(id))),
+            Kind::Unknown(id) => {
+                return Err(RawError::new(c.pos() as u64, Problem::UnknownType(id)))
+            }
         })
     }
 
@@ -104,8 +133,12 @@ impl<'a> Chunk<'a> {
 
     /// A string of the `java.lang.String` pool.
     pub(crate) fn pool_string(&self, key: u64) -> RawResult<Option<String>> {
-        let Some(t) = self.type_id("java.lang.String") else { return Ok(None) };
-        let Some(off) = self.pools.get(t, key) else { return Ok(None) };
+        let Some(t) = self.type_id("java.lang.String") else {
+            return Ok(None);
+        };
+        let Some(off) = self.pools.get(t, key) else {
+            return Ok(None);
+        };
         let mut c = Cursor::new(self.bytes, off);
         Ok(match c.string()? {
             JfrStr::Text(s) => Some(s.into_owned()),
