@@ -1,0 +1,68 @@
+//! The design's two producing functions agree: directives from a recording file and from the
+//! same recording's bytes (as a live target hands them back) are the same, on every JDK found.
+//! The recording is made by a real JVM running the demo workload.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use hch_profile::{from_live_recording, from_recordings, AnalyzeOptions, Dialect};
+use hch_testkit::{require_jdks, scratch_dir, Jvm, Launch};
+
+/// Waits until the JVM has written the recording (JFR writes it when `duration` ends).
+fn wait_for(path: &Path, jvm: &mut Jvm) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = 0;
+    while Instant::now() < deadline {
+        let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        if len > 0 && len == last {
+            return;
+        }
+        last = len;
+        assert!(jvm.alive(), "{}: the JVM died", jvm.jdk.label());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!("{}: no recording at {}", jvm.jdk.label(), path.display());
+}
+
+#[test]
+fn file_and_live_bytes_give_the_same_results() {
+    for jdk in require_jdks() {
+        let rec = scratch_dir("profile-live").join(format!("rec-jdk{}.jfr", jdk.feature));
+        let _ = std::fs::remove_file(&rec);
+        let opts = [
+            format!(
+                "-XX:StartFlightRecording=settings=profile,duration=3s,filename={}",
+                rec.display()
+            ),
+            "-XX:+UnlockDiagnosticVMOptions".into(),
+            "-XX:+DebugNonSafepoints".into(),
+        ];
+        let mut jvm = Jvm::start(&jdk, "HotLoop", &Launch::args(["0", "2"]).jvm(opts));
+        wait_for(&rec, &mut jvm);
+        drop(jvm);
+
+        let opts = AnalyzeOptions {
+            dialect: Dialect::Stock,
+            ..Default::default()
+        };
+        let file = from_recordings(&[rec.clone()], &opts).unwrap();
+        let live = from_live_recording(std::fs::read(&rec).unwrap(), &rec, &opts).unwrap();
+        assert!(file.error.is_none() && live.error.is_none());
+        assert!(file.flat.total_samples > 0, "{}: no samples", jdk.label());
+        assert_eq!(file.flat, live.flat, "{}", jdk.label());
+        assert_eq!(file.hot, live.hot, "{}", jdk.label());
+        assert_eq!(file.directives, live.directives, "{}", jdk.label());
+        assert!(
+            file.warnings.is_empty(),
+            "{}: {:?}",
+            jdk.label(),
+            file.warnings
+        );
+        let hot = &file.hot.blobs[..file.hot.blobs.len().min(10)];
+        assert!(
+            hot.iter().any(|b| b.method.class.starts_with("HotLoop")),
+            "{}: {hot:?}",
+            jdk.label()
+        );
+    }
+}
