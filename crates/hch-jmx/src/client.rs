@@ -20,6 +20,14 @@ pub const DIAGNOSTIC_COMMAND: &str = "com.sun.management:type=DiagnosticCommand"
 /// The FlightRecorderMXBean.
 pub const FLIGHT_RECORDER: &str = "jdk.management.jfr:type=FlightRecorder";
 
+/// The code cache's memory pools, segmented (JDK 9+ default with tiered compilation) or not.
+const CODE_HEAP_POOLS: [&str; 4] = [
+    "CodeHeap 'non-nmethods'",
+    "CodeHeap 'profiled nmethods'",
+    "CodeHeap 'non-profiled nmethods'",
+    "CodeCache",
+];
+
 /// The largest reply accepted; a `readStream` chunk is 50 kB, `Compiler.codelist` a few MB.
 const MAX_REPLY: usize = 256 << 20;
 
@@ -367,6 +375,28 @@ impl Client {
                 got: graph.describe(v),
             }),
         }
+    }
+
+    /// The `Usage` of the JVM's code heap memory pools that exist (`CodeHeap '...'`, or
+    /// `CodeCache` when the code cache is not segmented): cheap, no safepoint.
+    pub fn code_heap_usage(&mut self) -> Result<Vec<(String, crate::open::MemoryUsage)>> {
+        let mut out = Vec::new();
+        for pool in CODE_HEAP_POOLS {
+            let mbean = format!("java.lang:type=MemoryPool,name={pool}");
+            let (g, v) = match self.get_attribute(&mbean, "Usage") {
+                Err(Error::Remote(r)) if r.has("javax.management.InstanceNotFoundException") => {
+                    continue
+                }
+                other => other?,
+            };
+            let usage = crate::open::memory_usage(&g, v).ok_or_else(|| Error::UnexpectedValue {
+                call: format!("{mbean} Usage"),
+                expected: "a MemoryUsage composite",
+                got: g.describe(v),
+            })?;
+            out.push((pool.to_string(), usage));
+        }
+        Ok(out)
     }
 
     /// A cheap call (`getDefaultDomain`) that keeps the agent from dropping the connection.

@@ -26,6 +26,7 @@ mod error;
 pub mod jfr;
 pub mod jrmp;
 pub mod mutf8;
+pub mod open;
 pub mod ser;
 mod tls;
 

@@ -40,6 +40,23 @@ fn no_auth_session_on_every_jdk() {
             jdk.label()
         );
 
+        // Code heap pools: each one the codecache text names, with the same size.
+        let text = c.diagnostic_command("compilerCodecache", &[]).unwrap();
+        let pools = c.code_heap_usage().unwrap();
+        assert!(!pools.is_empty(), "{}", jdk.label());
+        for (name, u) in &pools {
+            assert!(u.used > 0 && u.used <= u.committed, "{name}: {u:?}");
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(name.as_str()))
+                .unwrap_or_else(|| panic!("{name} not in {text}"));
+            let max_kb = u.max.unwrap() / 1024;
+            assert!(
+                line.contains(&format!("size={max_kb}Kb")),
+                "{name}: max {max_kb} Kb vs {line}"
+            );
+        }
+
         let e = c.diagnostic_command("noSuchCommand", &[]).unwrap_err();
         assert!(
             matches!(&e, Error::Remote(r) if r.has("javax.management.ReflectionException")),

@@ -15,6 +15,7 @@ use hch_jmx::{Client, ConnectOptions, Error};
 use crate::{Target, TargetError};
 
 pub use hch_jmx::jfr::{Recording as RemoteRecording, Settings as RemoteSettings};
+pub use hch_jmx::open::MemoryUsage;
 
 /// Heartbeat after this much idleness (the Java client's period).
 const HEARTBEAT_AFTER: Duration = Duration::from_secs(60);
@@ -148,6 +149,16 @@ impl JmxTarget {
                 },
             )
         })
+    }
+
+    /// The code heap memory pools' usage (cheap: no safepoint, unlike `Compiler.codecache`),
+    /// by pool name, e.g. `CodeHeap 'non-profiled nmethods'`.
+    pub fn code_heap_usage(&mut self) -> Result<Vec<(String, MemoryUsage)>, TargetError> {
+        let mut guard = self.lock();
+        let client = guard.as_mut().ok_or_else(|| self.closed())?;
+        client
+            .code_heap_usage()
+            .map_err(|e| target_error(&self.name, Some("code heap pools"), e))
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<Client>> {

@@ -19,6 +19,13 @@ fn jcmd_and_recording_over_jmx_on_every_jdk() {
         let dir = scratch_dir(&format!("jmx-target-{}", jdk.feature));
         let j = start(&jdk, &Agent::default(), &dir);
         let spec = format!("127.0.0.1:{}", j.port);
+        let mut jmx = remote::JmxTarget::connect(&spec, &RemoteOptions::default()).unwrap();
+        assert!(jmx
+            .code_heap_usage()
+            .unwrap()
+            .iter()
+            .all(|(_, u)| u.used > 0));
+        drop(jmx);
         let mut t = remote::open(&spec, &RemoteOptions::default()).unwrap();
         assert_eq!(t.describe(), format!("jmx {spec}"));
 
