@@ -92,19 +92,25 @@ pub fn analyze(profile: Profile, opts: &AnalyzeOptions) -> Analysis {
 /// Profile bias and missing information, said plainly.
 fn warnings(p: &Profile) -> Vec<String> {
     let mut w = Vec::new();
+    let many = p.inputs.len() > 1;
     for i in &p.inputs {
-        let src = i.source.display();
+        // With one input the user knows which file it is (and `record`'s is a temporary one).
+        let src = if many {
+            format!("{}: ", i.source.display())
+        } else {
+            String::new()
+        };
         match i.format {
             InputFormat::Jfr => {
                 if let Some(msg) = bias_warning(&i.facts) {
-                    w.push(format!("{src}: {msg}"));
+                    w.push(format!("{src}{msg}"));
                 }
                 if i.samples == 0 {
-                    w.push(format!("{src}: no jdk.ExecutionSample events: record with method sampling on (`hch record`, or JFR settings=profile)"));
+                    w.push(format!("{src}no jdk.ExecutionSample events: record with method sampling on (`hch record`, or JFR settings=profile)"));
                 }
             }
             InputFormat::Collapsed if !i.frame_kinds_known => w.push(format!(
-                "{src}: no frame types (`_[j]` annotations): every Java leaf frame is taken as compiled code; record with async-profiler `-a` to tell inlined and interpreted frames apart"
+                "{src}no frame types (`_[j]` annotations): every Java leaf frame is taken as compiled code; record with async-profiler `-a` to tell inlined and interpreted frames apart"
             )),
             _ => {}
         }

@@ -229,10 +229,48 @@ fn broken_tail_exits_5(jdk: &Jdk, rec: &Path, dir: &Path, whole: &serde_json::Va
 }
 
 #[test]
-fn ctrl_c_ends_the_jvm_cleanly_and_reports_the_partial_profile() {
-    let jdk = require_jdks().pop().unwrap();
-    let classes = hch_testkit::compile(&jdk, &workload_source("HotLoop"));
-    let tmp = fresh_tmp("ctrl-c");
+fn ctrl_c_ends_the_jvm_cleanly_and_reports_the_partial_profile_on_every_jdk() {
+    for jdk in require_jdks() {
+        ctrl_c(&jdk);
+    }
+}
+
+/// Without DebugNonSafepoints the profile is biased, and hch says so plainly.
+#[test]
+fn warns_when_recorded_without_debug_nonsafepoints() {
+    for jdk in require_jdks() {
+        let classes = hch_testkit::compile(&jdk, &workload_source("HotLoop"));
+        let o = hch()
+            .args([
+                "record",
+                "--no-debug-nonsafepoints",
+                "--duration",
+                "2s",
+                "--flat",
+                "1",
+                "--",
+            ])
+            .arg(jdk.tool("java"))
+            .arg("-cp")
+            .arg(&classes)
+            .args(["HotLoop", "0", "1"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let err = text(&o.stderr);
+        assert!(
+            err.contains("hch: warning:")
+                && err.contains("DebugNonSafepoints")
+                && err.contains("biased"),
+            "{}: {err}",
+            jdk.label()
+        );
+    }
+}
+
+fn ctrl_c(jdk: &Jdk) {
+    let classes = hch_testkit::compile(jdk, &workload_source("HotLoop"));
+    let tmp = fresh_tmp(&format!("ctrl-c-{}", jdk.feature));
     let child = hch()
         .args(["record", "--flat", "5", "--"])
         .arg(jdk.tool("java"))
@@ -250,7 +288,13 @@ fn ctrl_c_ends_the_jvm_cleanly_and_reports_the_partial_profile() {
     let start = Instant::now();
     let o = child.wait_with_output().unwrap();
     assert!(start.elapsed() < Duration::from_secs(30));
-    assert_eq!(o.status.code(), Some(130), "{}", text(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "{}: {}",
+        jdk.label(),
+        text(&o.stderr)
+    );
     let out = text(&o.stdout);
     assert!(
         out.starts_with("--- Execution profile ---\nTotal samples       : "),
