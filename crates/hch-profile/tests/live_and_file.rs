@@ -45,7 +45,7 @@ fn file_and_live_bytes_give_the_same_results() {
             dialect: Dialect::Stock,
             ..Default::default()
         };
-        let file = from_recordings(&[rec.clone()], &opts).unwrap();
+        let file = from_recordings(std::slice::from_ref(&rec), &opts).unwrap();
         let live = from_live_recording(std::fs::read(&rec).unwrap(), &rec, &opts).unwrap();
         assert!(file.error.is_none() && live.error.is_none());
         assert!(file.flat.total_samples > 0, "{}: no samples", jdk.label());
