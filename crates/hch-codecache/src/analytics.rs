@@ -100,11 +100,21 @@ pub fn parse(text: &str) -> Result<Analytics, ParseError> {
     Ok(a)
 }
 
-/// The heap named in a section header (`... CodeHeap 'non-nmethods' ...`).
+/// The heap named in a section header (`... CodeHeap 'non-nmethods' ...`); an unsegmented
+/// cache prints `for segment CodeHeap` / `in CodeHeap` without a name: it is `CodeCache`.
 fn heap_name(line: &str) -> Option<&str> {
-    let start = line.find("CodeHeap '")? + "CodeHeap '".len();
-    let len = line[start..].find('\'')?;
-    Some(&line[start..start + len])
+    if let Some(i) = line.find("CodeHeap '") {
+        let start = i + "CodeHeap '".len();
+        let len = line[start..].find('\'')?;
+        return Some(&line[start..start + len]);
+    }
+    let unnamed = ["segment CodeHeap", "for CodeHeap", "in CodeHeap"]
+        .iter()
+        .any(|p| {
+            line.match_indices(p)
+                .any(|(i, _)| !line[i + p.len()..].starts_with(|c: char| c.is_alphanumeric()))
+        });
+    unnamed.then_some("CodeCache")
 }
 
 /// Index of the heap, added on first sight.
@@ -190,6 +200,17 @@ mod tests {
             ..HeapAnalytics::default()
         };
         assert_eq!(none.fragmentation(), None);
+    }
+
+    #[test]
+    fn unsegmented_cache_is_one_heap() {
+        let text = "=  F R E E   S P A C E   S T A T I S T I C S   for CodeHeap  =\n|  List of all Free Blocks in CodeHeap  |\n\
+                    0x00007f2edd56bc00: Len[   0] = 0x8cd80,Gap[   0..   1]: 0x92080 bytes\n0x00007f2edd9d4180: Len[   4] = 0x2280\n";
+        let a = parse(text).unwrap();
+        assert_eq!(a.heaps.len(), 1);
+        assert_eq!(a.heaps[0].name, "CodeCache");
+        assert_eq!(a.heaps[0].free_block_sizes, [0x8cd80, 0x2280]);
+        assert_eq!(heap_name("__ CodeHeapStateAnalytics lock wait took"), None);
     }
 
     #[test]

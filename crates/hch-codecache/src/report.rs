@@ -268,8 +268,12 @@ pub fn versions(entries: &[Entry], top: usize) -> Vec<MethodVersions> {
 fn verdicts(r: &Report, entries: &[Entry], t: &Thresholds) -> Vec<Verdict> {
     let mut out = Vec::new();
     out.extend(wrapper_leaks(entries, t));
-    out.extend(compilation_disabled(r));
-    out.extend(r.heaps.iter().filter_map(|h| heap_full(h, t)));
+    let disabled = compilation_disabled(r);
+    // A full cache is already the disabled verdict's evidence; say it once.
+    if disabled.is_none() {
+        out.extend(r.heaps.iter().filter_map(|h| heap_full(h, t)));
+    }
+    out.extend(disabled);
     out.extend(r.heaps.iter().filter_map(|h| fragmented(h, t)));
     out
 }
@@ -370,9 +374,14 @@ fn size_flag(kind: HeapKind) -> &'static str {
 /// The fix for a full cache, naming the heap's own size flag.
 fn full_fix(heap: Option<&HeapReport>) -> String {
     let flag = heap.map_or("-XX:ReservedCodeCacheSize=", |h| size_flag(h.kind));
+    let also = if flag == "-XX:ReservedCodeCacheSize=" {
+        ""
+    } else {
+        ", or -XX:ReservedCodeCacheSize= for all heaps"
+    };
     format!(
-        "Restart with a bigger code cache ({flag}, or -XX:ReservedCodeCacheSize= for all heaps; e.g. double it) and fix any leak \
-         first. Watch it with `hch watch TARGET`."
+        "Fix any code leak first (see the other verdicts), then restart with a bigger code cache ({flag}{also}; e.g. double it). \
+         Watch it with `hch watch TARGET`."
     )
 }
 

@@ -37,7 +37,7 @@ impl Default for WatchOptions {
             min_points: 4,
             method_rate: 0.05,
             method_min: 5.0,
-            heap_horizon_secs: 3600.0,
+            heap_horizon_secs: 600.0,
             top_methods: 10,
         }
     }
