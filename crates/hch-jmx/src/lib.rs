@@ -21,6 +21,7 @@
 
 pub mod calls;
 mod client;
+mod conn;
 pub mod dcmd;
 mod error;
 pub mod jfr;
