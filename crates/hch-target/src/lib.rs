@@ -8,9 +8,15 @@
 //!   up on drop, also on error and after Ctrl-C.
 //! - Later kinds of target (an in-process agent, a JDK 27 hot code heap) implement the same trait.
 
+pub mod directives;
+pub mod info;
+pub mod jfr;
+mod local;
 pub mod remote;
 
 use std::fmt;
+
+pub use local::LocalTarget;
 
 /// What a target can be asked for. Implemented by a local attach connection, a JMX connection
 /// and, in tests, a recorded transcript.
@@ -31,12 +37,50 @@ pub trait Target: fmt::Debug + Send {
 
     /// Removes a file placed by [`Target::put_file`] or written by the JVM; missing is fine.
     fn remove_file(&mut self, jvm_path: &str) -> Result<(), TargetError>;
+
+    /// Whether the JVM still runs; long operations (a recording) call it between steps. The
+    /// default says yes and lets the next command find out.
+    fn check_alive(&mut self) -> Result<(), TargetError> {
+        Ok(())
+    }
+}
+
+/// How to reach a target.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// For a local JVM (a PID): timeouts of the attach handshake.
+    pub attach: hch_attach::Options,
+    /// For a remote JVM (`host:port`): credentials, TLS, timeouts.
+    pub remote: remote::RemoteOptions,
+}
+
+/// Opens a target from its spec: a number is a local PID, `host:port` a remote JVM over JMX.
+pub fn open(spec: &str, opts: &OpenOptions) -> Result<Box<dyn Target>, TargetError> {
+    if let Ok(pid) = spec.parse::<u32>() {
+        return Ok(Box::new(LocalTarget::open(pid, &opts.attach)?));
+    }
+    if spec.contains(':') {
+        return remote::open(spec, &opts.remote);
+    }
+    Err(TargetError::Unreachable {
+        target: spec.to_string(),
+        reason: "expected a PID (see `hch list`) or HOST:PORT of a JMX agent".into(),
+    })
 }
 
 /// Why talking to a target failed. Every variant says what to do about it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TargetError {
+    /// A local JVM could not be attached to; the source says why and what to do.
+    #[error("cannot attach to {target}")]
+    Attach {
+        /// The target's description.
+        target: String,
+        /// The cause, with its fix.
+        #[source]
+        source: hch_attach::AttachError,
+    },
     /// The target could not be reached at all (no such process, attach refused, network).
     #[error("cannot reach {target}: {reason}")]
     Unreachable {

@@ -1,20 +1,110 @@
-//! `hch info` (stub until its issue lands).
+//! `hch info`: what a JVM can do for hch: version, code heaps, hot code heap, DebugNonSafepoints,
+//! JFR, and what applying directives will do on it.
 
-use crate::exit::{coded, Status};
+use std::io::Write;
+use std::time::Duration;
+
+use hch_target::info::JvmInfo;
+use hch_target::OpenOptions;
+
+use crate::exit::Status;
+use crate::output::print_json;
 
 /// Examples shown by `hch info --help`.
-pub const EXAMPLES: &str = "Examples:\n  hch info --help";
+pub const EXAMPLES: &str = "\
+Examples:
+  hch info 12345              a local JVM by pid
+  hch info 12345 --json       the same as JSON
+  hch info 10.0.0.5:9010      a remote JVM over JMX";
 
 /// Arguments of `hch info`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Arguments (not implemented yet).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    rest: Vec<String>,
+    /// The JVM: its pid on this host (see `hch list`), or HOST:PORT of its JMX agent.
+    pub target: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Longest wait for a local JVM to start its attach listener.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
 }
 
 /// Runs `hch info`.
 pub fn run(args: Args) -> anyhow::Result<Status> {
-    let _ = args.rest;
-    Err(coded(1, "`hch info` is not implemented yet"))
+    let mut opts = OpenOptions::default();
+    opts.attach.timeout = args.timeout;
+    let mut target = hch_target::open(&args.target, &opts)?;
+    let info = JvmInfo::gather(target.as_mut())?;
+    if args.json {
+        print_json(&info)?;
+    } else {
+        print_text(&info)?;
+    }
+    Ok(Status(0))
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn print_text(i: &JvmInfo) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let vendor = i
+        .vendor
+        .as_deref()
+        .map(|v| format!(" ({v})"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "JVM                 {}: {} {}{vendor}",
+        i.target, i.vm_name, i.vm_version
+    )?;
+    writeln!(
+        out,
+        "JDK                 {} (feature release {})",
+        i.version, i.feature
+    )?;
+    let cc = &i.code_cache;
+    let heaps: Vec<String> = [
+        ("non-nmethods", cc.non_nmethods),
+        ("profiled", cc.profiled),
+        ("non-profiled", cc.non_profiled),
+    ]
+    .iter()
+    .filter_map(|(name, size)| Some(format!("{name} {}", mib((*size)?))))
+    .collect();
+    let layout = if cc.segmented {
+        format!("segmented: {}", heaps.join(", "))
+    } else {
+        "one heap (-XX:-SegmentedCodeCache)".into()
+    };
+    writeln!(
+        out,
+        "Code cache          {} reserved, {layout}",
+        mib(cc.reserved)
+    )?;
+    let hot = match &i.hot_code_heap {
+        None => "not in this JDK (JDK 27+, experimental)".to_string(),
+        Some(h) if h.enabled => format!(
+            "on, {}",
+            h.size.map(mib).unwrap_or_else(|| "size unknown".into())
+        ),
+        Some(_) => "available, off (-XX:+UnlockExperimentalVMOptions -XX:+HotCodeHeap)".to_string(),
+    };
+    writeln!(out, "Hot code heap       {hot}")?;
+    let dns = if i.debug_non_safepoints {
+        "on: samples in compiled code are attributed exactly"
+    } else {
+        "off: samples in compiled code are attributed to the nearest safepoint, so profiles are biased; start the JVM with -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints"
+    };
+    writeln!(out, "DebugNonSafepoints  {dns}")?;
+    let jfr = if i.jfr_available {
+        "available"
+    } else {
+        "not available (no JFR.* commands): hch profile cannot record"
+    };
+    writeln!(out, "JFR                 {jfr}")?;
+    writeln!(out, "Directives          {}", i.directives_effect)?;
+    Ok(())
 }

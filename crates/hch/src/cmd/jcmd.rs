@@ -1,20 +1,100 @@
-//! `hch jcmd` (stub until its issue lands).
+//! `hch jcmd`: a diagnostic command in a JVM, printed as `jcmd PID COMMAND` prints it, with no
+//! JDK on this side.
 
-use crate::exit::{coded, Status};
+use std::io::Write;
+use std::time::Duration;
+
+use hch_target::{LocalTarget, OpenOptions, TargetError};
+
+use crate::exit::Status;
 
 /// Examples shown by `hch jcmd --help`.
-pub const EXAMPLES: &str = "Examples:\n  hch jcmd --help";
+pub const EXAMPLES: &str = "\
+Examples:
+  hch jcmd 12345 VM.version                 the JVM's version
+  hch jcmd 12345 Compiler.codecache         the code cache layout
+  hch jcmd 12345 help                       the commands this JVM offers
+  hch jcmd 12345 JFR.check verbose=true     arguments follow the command, as with jcmd
+
+Output is what jcmd prints: a `PID:` line, then the JVM's text. When the JVM reports a failure
+(a non-zero status, or on JDK 25 an exception with status 0), its text goes to stderr and the
+exit status is 4. Answers in plain words such as \"Could not stop recording\" are printed as
+they come, with status 0, as jcmd does.";
 
 /// Arguments of `hch jcmd`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Arguments (not implemented yet).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    rest: Vec<String>,
+    /// The JVM: its pid on this host (see `hch list`), or HOST:PORT of its JMX agent.
+    pub target: String,
+    /// The diagnostic command and its arguments, e.g. `Compiler.codecache` or `help -all`.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<String>,
+    /// Longest wait for a local JVM to start its attach listener.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
 }
+
+/// The JVM's answer: its output, or the text of a failure it reported.
+type Answer = Result<Vec<u8>, String>;
 
 /// Runs `hch jcmd`.
 pub fn run(args: Args) -> anyhow::Result<Status> {
-    let _ = args.rest;
-    Err(coded(1, "`hch jcmd` is not implemented yet"))
+    let line = args.command.join(" ");
+    let mut opts = OpenOptions::default();
+    opts.attach.timeout = args.timeout;
+    let answer = match args.target.parse::<u32>() {
+        Ok(pid) => local(pid, &line, &opts)?,
+        Err(_) => remote(&args.target, &line, &opts)?,
+    };
+    print_answer(&args.target, answer)
+}
+
+/// Asks a local JVM; its reply is kept byte for byte.
+fn local(pid: u32, line: &str, opts: &OpenOptions) -> Result<Answer, TargetError> {
+    let mut target = LocalTarget::open(pid, &opts.attach)?;
+    let reply = target
+        .vm()
+        .jcmd(line)
+        .map_err(|source| TargetError::Attach {
+            target: format!("pid {pid}"),
+            source,
+        })?;
+    Ok(if reply.failed() {
+        Err(reply.text().into_owned())
+    } else {
+        Ok(reply.output)
+    })
+}
+
+/// Asks a JVM through any other kind of target.
+fn remote(spec: &str, line: &str, opts: &OpenOptions) -> Result<Answer, TargetError> {
+    match hch_target::open(spec, opts)?.jcmd(line) {
+        Ok(text) => Ok(Ok(text.into_bytes())),
+        Err(TargetError::CommandFailed { output, .. }) => Ok(Err(output)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Prints `<target>:` and the output, or the JVM's complaint on stderr with status 4.
+fn print_answer(target: &str, answer: Answer) -> anyhow::Result<Status> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{target}:")?;
+    let status = match answer {
+        Ok(output) => {
+            out.write_all(&output)?;
+            Status(0)
+        }
+        Err(complaint) => {
+            out.flush()?;
+            eprintln!("{}", complaint.trim_end());
+            Status(4)
+        }
+    };
+    out.flush()?;
+    Ok(status)
 }

@@ -1,0 +1,211 @@
+//! `hch jcmd` against real JVMs on every JDK found, with the JDK's own `jcmd` as the oracle:
+//! the same text for stable commands, failures judged alike (also JDK 25's exceptions with
+//! status 0), and the errors that name a cause for what is not a JVM, not there, or closed.
+
+use std::process::{Command, Output};
+
+use hch_testkit::{require_jdks, Jdk, Jvm, Launch};
+
+fn hch(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hch"))
+        .args(args)
+        .output()
+        .expect("run hch")
+}
+
+fn jcmd(jdk: &Jdk, pid: u32, command: &str) -> Output {
+    Command::new(jdk.tool("jcmd"))
+        .arg(pid.to_string())
+        .args(command.split(' '))
+        .output()
+        .expect("run jcmd")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Commands whose output does not change between two calls.
+const STABLE: &[&str] = &[
+    "VM.version",
+    "VM.flags",
+    "VM.flags -all",
+    "VM.command_line",
+    "help",
+    "help Compiler.codecache",
+    "Compiler.directives_print",
+    "JFR.check",
+];
+
+#[test]
+fn same_output_as_jcmd_on_every_jdk() {
+    for jdk in require_jdks() {
+        let jvm = Jvm::start(&jdk, "Park", &Launch::args(["0", "1"]));
+        let pid = jvm.pid.to_string();
+        // hch goes first, so it is hch that starts the attach listener.
+        for command in STABLE {
+            let mut args = vec!["jcmd", pid.as_str()];
+            args.extend(command.split(' '));
+            let ours = hch(&args);
+            let theirs = jcmd(&jdk, jvm.pid, command);
+            assert_eq!(
+                ours.status.code(),
+                Some(0),
+                "{} {command}: {}",
+                jdk.label(),
+                text(&ours.stderr)
+            );
+            assert_eq!(
+                text(&ours.stdout),
+                text(&theirs.stdout),
+                "{} {command}",
+                jdk.label()
+            );
+        }
+    }
+}
+
+#[test]
+fn failures_exit_4_with_the_jvms_words() {
+    for jdk in require_jdks() {
+        let jvm = Jvm::start(&jdk, "Park", &Launch::args(["0", "1"]));
+        let pid = jvm.pid.to_string();
+        // Rejected by the parser: -1 on every JDK; jcmd prints the message on stderr too.
+        let ours = hch(&["jcmd", &pid, "Compiler.nosuch"]);
+        let theirs = jcmd(&jdk, jvm.pid, "Compiler.nosuch");
+        assert_eq!(ours.status.code(), Some(4), "{}", jdk.label());
+        assert_eq!(text(&ours.stderr), text(&theirs.stderr), "{}", jdk.label());
+        assert_eq!(text(&ours.stdout), format!("{pid}:\n"));
+        // Thrown while running: -1 on JDK 17, but 0 and the exception text on JDK 25.
+        let ours = hch(&["jcmd", &pid, "Compiler.CodeHeap_Analytics", "all", "0"]);
+        assert_eq!(
+            ours.status.code(),
+            Some(4),
+            "{}: {}",
+            jdk.label(),
+            text(&ours.stdout)
+        );
+        assert!(
+            text(&ours.stderr)
+                .starts_with("java.lang.IllegalArgumentException: Invalid granularity"),
+            "{}",
+            jdk.label()
+        );
+        // A soft failure is text with status 0, as with jcmd.
+        let ours = hch(&["jcmd", &pid, "JFR.stop", "name=nope"]);
+        assert_eq!(ours.status.code(), Some(0), "{}", jdk.label());
+        assert_eq!(
+            text(&ours.stdout),
+            text(&jcmd(&jdk, jvm.pid, "JFR.stop name=nope").stdout)
+        );
+    }
+}
+
+#[test]
+fn long_arguments_go_over_protocol_2_where_there_is_one() {
+    for jdk in require_jdks() {
+        let jvm = Jvm::start(&jdk, "Park", &Launch::args(["0", "1"]));
+        let pid = jvm.pid.to_string();
+        let path = format!("/tmp/{}.json", "d".repeat(1100));
+        let out = hch(&["jcmd", &pid, "Compiler.directives_add", &path]);
+        if jdk.feature >= 24 {
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}: {}",
+                jdk.label(),
+                text(&out.stderr)
+            );
+            assert!(
+                text(&out.stdout).contains(&format!("Could not load file: {path}")),
+                "{}",
+                jdk.label()
+            );
+        } else {
+            assert_eq!(out.status.code(), Some(3), "{}", jdk.label());
+            assert!(
+                text(&out.stderr).contains("protocol 1 allows at most 1024"),
+                "{}: {}",
+                jdk.label(),
+                text(&out.stderr)
+            );
+        }
+        // The JVM is unharmed either way.
+        assert_eq!(hch(&["jcmd", &pid, "VM.version"]).status.code(), Some(0));
+    }
+}
+
+#[test]
+fn a_jvm_without_sigquit_handler_is_reached_through_its_startup_listener() {
+    // -Xrs: the JVM does not catch SIGQUIT, so it starts the listener at start-up instead.
+    for jdk in require_jdks() {
+        let jvm = Jvm::start(&jdk, "Park", &Launch::args(["0", "1"]).jvm(["-Xrs"]));
+        let out = hch(&["jcmd", &jvm.pid.to_string(), "VM.version"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            jdk.label(),
+            text(&out.stderr)
+        );
+        assert_eq!(
+            text(&out.stdout),
+            text(&jcmd(&jdk, jvm.pid, "VM.version").stdout)
+        );
+    }
+}
+
+#[test]
+fn attach_disabled_is_named_and_the_jvm_left_alone() {
+    let jdk = &require_jdks()[0];
+    let mut jvm = Jvm::start(
+        jdk,
+        "Park",
+        &Launch::args(["0", "1"]).jvm(["-XX:+DisableAttachMechanism"]),
+    );
+    let out = hch(&["jcmd", &jvm.pid.to_string(), "VM.version"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("-XX:+DisableAttachMechanism"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(jvm.alive());
+}
+
+#[test]
+fn not_a_jvm_and_no_such_process() {
+    let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
+    let out = hch(&["jcmd", &sleeper.id().to_string(), "VM.version"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("is not a HotSpot JVM"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        sleeper.try_wait().unwrap().is_none(),
+        "hch must not signal a non-JVM"
+    );
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+
+    let mut done = Command::new("true").spawn().unwrap();
+    let gone = done.id();
+    done.wait().unwrap();
+    let out = hch(&["jcmd", &gone.to_string(), "VM.version"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains(&format!("no process {gone}")),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = hch(&["jcmd", "not-a-pid", "VM.version"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("expected a PID"),
+        "{}",
+        text(&out.stderr)
+    );
+}
