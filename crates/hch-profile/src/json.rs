@@ -40,7 +40,8 @@ impl Value {
 }
 
 /// A syntax error with its position.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {}, byte {}: {message}", pos.line, pos.byte)]
 pub struct SyntaxError {
     /// Where.
     pub pos: Pos,

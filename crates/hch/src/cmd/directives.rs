@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use anyhow::Context;
-use hch_profile::{check, CheckTarget, Report};
+use hch_profile::{check, ApplyMode, CheckTarget, Report};
+use hch_target::Target;
 
 use crate::exit::{coded, Status};
 
@@ -47,22 +48,116 @@ pub struct CheckArgs {
     pub hot_jvm: bool,
 }
 
+/// A target only.
+#[derive(Debug, clap::Args)]
+pub struct TargetArgs {
+    /// The JVM: a PID, or host:port for a remote JVM.
+    pub target: String,
+}
+
 /// The `directives` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Check a directives file: syntax, keys, option types per JDK, patterns, stack size.
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
-    /// Add a directives file to a JVM's directive stack.
+    /// Add a directives file on top of a JVM's directive stack (checked first).
     Add(TargetFileArgs),
+    /// Clear a JVM's directive stack, then add a file: repeated profiles do not pile up.
+    Replace(TargetFileArgs),
+    /// Remove the top directive of a JVM's stack.
+    Remove(TargetArgs),
+    /// Remove every directive but the default one.
+    Clear(TargetArgs),
+    /// Print a JVM's directive stack.
+    Print(TargetArgs),
 }
 
 /// Runs a `directives` subcommand.
 pub fn run(cmd: Command) -> anyhow::Result<Status> {
     match cmd {
         Command::Check(a) => run_check(a),
-        Command::Add(_) => Err(coded(1, "`hch directives add` is not implemented yet")),
+        Command::Add(a) => run_apply(a, ApplyMode::Add),
+        Command::Replace(a) => run_apply(a, ApplyMode::Replace),
+        Command::Remove(a) => run_jcmd(&a.target, "Compiler.directives_remove"),
+        Command::Clear(a) => run_jcmd(&a.target, "Compiler.directives_clear"),
+        Command::Print(a) => run_jcmd(&a.target, "Compiler.directives_print"),
     }
+}
+
+/// Opens a target: `host:port` over JMX, else a local PID.
+fn open(spec: &str) -> anyhow::Result<Box<dyn Target>> {
+    if hch_target::remote::parse_spec(spec).is_some() {
+        return Ok(hch_target::remote::open(spec, &Default::default())?);
+    }
+    open_local(spec)
+}
+
+/// A diagnostic command without arguments; prints the JVM's answer.
+fn run_jcmd(spec: &str, command: &str) -> anyhow::Result<Status> {
+    let mut t = open(spec)?;
+    let out = t.jcmd(command)?;
+    println!("{}", out.trim_end());
+    Ok(Status(0))
+}
+
+/// Checks the file for the target's JVM (hch's rules and, when the target's own `java` can be
+/// run, its parser), then adds it. A file the JVM would reject is not sent (exit 6).
+fn run_apply(a: TargetFileArgs, mode: ApplyMode) -> anyhow::Result<Status> {
+    let Some(file) = a.file else {
+        return Err(coded(
+            2,
+            "give the directives file: `hch directives add TARGET FILE`",
+        ));
+    };
+    let text = read_file(&file)?;
+    let java = local_java(&a.target);
+    let jvm = java.as_deref().and_then(|j| jvm_verdict(j, &file).ok());
+    let feature = jvm.as_ref().and_then(|v| v.feature);
+    let mut rejected = false;
+    for f in feature.map_or(vec![17, 25], |f| vec![f]) {
+        let r = check(
+            &text,
+            CheckTarget {
+                feature: f,
+                hot_option: false,
+            },
+        );
+        if !r.accepted {
+            print_report(&file, &r);
+            rejected = true;
+        }
+    }
+    if let Some(v) = &jvm {
+        // The JVM's own parser has the last word over hch's rules.
+        rejected = !v.accepted;
+        if rejected {
+            println!("{}", v.describe(&file));
+        }
+    }
+    if rejected {
+        eprintln!(
+            "hch: {} was not sent to {}: the JVM would reject it (see above)",
+            file.display(),
+            a.target
+        );
+        return Ok(Status(6));
+    }
+    let mut t = open(&a.target)?;
+    let answer = hch_profile::apply(t.as_mut(), &text, mode)?;
+    println!("{answer}");
+    eprintln!("hch: note: directives affect compilations that start from now on, not code already compiled");
+    Ok(Status(0))
+}
+
+/// The target's own `java` (`/proc/PID/exe`), when the target is a local PID.
+fn local_java(spec: &str) -> Option<PathBuf> {
+    let pid: u32 = spec.parse().ok()?;
+    let exe = PathBuf::from(format!("/proc/{pid}/exe"));
+    std::fs::read_link(&exe)
+        .ok()
+        .filter(|p| p.file_name().is_some_and(|n| n == "java"))
+        .map(|_| exe)
 }
 
 /// Largest directives file read: HotSpot itself refuses files over a few MB.
@@ -253,4 +348,12 @@ fn version_feature(stderr: &str) -> Option<u32> {
     } else {
         Some(first)
     }
+}
+
+/// A local JVM by PID (through the attach mechanism).
+fn open_local(spec: &str) -> anyhow::Result<Box<dyn Target>> {
+    Err(coded(
+        1,
+        format!("`{spec}`: local targets are not available in this build yet; use host:port"),
+    ))
 }
