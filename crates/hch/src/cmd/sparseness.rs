@@ -1,20 +1,266 @@
-//! `hch sparseness` (stub until its issue lands).
+//! `hch sparseness`: how scattered the hot code lies in the code cache. The hot set (from a
+//! profile or a directives file) is joined with the nmethod addresses of `Compiler.codelist`.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use hch_codecache::sparse::{self, Figures, HotMethod, Sparseness};
+use hch_codecache::MethodRef;
+use hch_profile::hotset::Sizes;
+use serde::Serialize;
+
+use crate::cmd::codecache::{feature, from_files, open, snapshot, FileArgs, Snapshot};
 use crate::exit::{coded, Status};
 
 /// Examples shown by `hch sparseness --help`.
-pub const EXAMPLES: &str = "Examples:\n  hch sparseness --help";
+pub const EXAMPLES: &str = "\
+Examples:
+  hch sparseness 12345 --profile rec.jfr --svg map.svg   hot set from a recording of that JVM
+  hch sparseness 12345 --profile hot.json                hot set from a directives file
+  hch sparseness --codelist-file list.txt --codecache-file cc.txt --profile stacks.txt
+
+Figures: hot bytes, distinct 4 KiB pages and 2 MiB regions they touch, their span, density
+(hot bytes over the bytes of the pages touched), and the same if the hot code were packed.";
 
 /// Arguments of `hch sparseness`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Arguments (not implemented yet).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    rest: Vec<String>,
+    /// The JVM: a pid, or host:port for JMX. Not needed with --codelist-file.
+    pub target: Option<String>,
+    /// The hot set: a JFR recording, collapsed stacks, or a Compiler Control directives file.
+    #[arg(long, value_name = "FILE")]
+    pub profile: PathBuf,
+    /// Hot methods to take from a profile, hottest first.
+    #[arg(long, default_value_t = 1000)]
+    pub top: usize,
+    /// Write an SVG map of the code heaps here.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub files: FileArgs,
 }
 
 /// Runs `hch sparseness`.
 pub fn run(args: Args) -> anyhow::Result<Status> {
-    let _ = args.rest;
-    Err(coded(1, "`hch sparseness` is not implemented yet"))
+    let snap = match &args.target {
+        Some(spec) => {
+            let mut t = open(spec)?;
+            let jdk = feature(t.as_mut());
+            snapshot(t.as_mut(), jdk, true, false)?
+        }
+        None => from_files(&args.files)?,
+    };
+    let list = snap
+        .list
+        .as_ref()
+        .ok_or_else(|| coded(2, "give a TARGET or --codelist-file (and --codecache-file)"))?;
+    let hot = hot_methods(&args.profile, list, args.top)?;
+    let s = sparse::join(list, &snap.cache, &hot);
+    if let Some(path) = &args.svg {
+        std::fs::write(path, sparse::svg(list, &snap.cache, &s))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if args.json {
+        crate::output::print_json(&Output {
+            hot_methods: hot.len(),
+            sparseness: &s,
+        })?;
+    } else {
+        print_text(
+            &mut std::io::stdout().lock(),
+            &snap,
+            hot.len(),
+            &s,
+            args.svg.as_deref(),
+        )?;
+    }
+    Ok(Status(0))
+}
+
+/// The JSON document.
+#[derive(Debug, Serialize)]
+struct Output<'a> {
+    hot_methods: usize,
+    sparseness: &'a Sparseness,
+}
+
+/// The hot methods of a profile or directives file, hottest first.
+fn hot_methods(
+    path: &Path,
+    list: &hch_codecache::codelist::Codelist,
+    top: usize,
+) -> anyhow::Result<Vec<HotMethod>> {
+    let head = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    if head
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'[' || b == b'{')
+    {
+        return from_directives(path, &String::from_utf8_lossy(&head));
+    }
+    let opts = hch_profile::AnalyzeOptions {
+        sizes: Sizes::from_codelist(list),
+        hot: hch_profile::hotset::HotOptions {
+            top,
+            budget: u64::MAX,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let a = hch_profile::from_recordings(&[path.to_path_buf()], &opts)
+        .map_err(|e| coded(5, format!("{}: {e}", path.display())))?;
+    Ok(a.hot
+        .blobs
+        .iter()
+        .map(|b| HotMethod {
+            method: MethodRef {
+                class: b.method.class.clone(),
+                name: b.method.name.clone(),
+                descriptor: b.method.descriptor.clone(),
+            },
+            samples: b.samples,
+        })
+        .collect())
+}
+
+/// The `match` patterns of a directives file, one sample each (directives carry no weights).
+fn from_directives(path: &Path, text: &str) -> anyhow::Result<Vec<HotMethod>> {
+    let v = hch_profile::json::parse(text, false).map_err(|e| {
+        coded(
+            5,
+            format!(
+                "{}:{}:{}: {}",
+                path.display(),
+                e.pos.line,
+                e.pos.byte,
+                e.message
+            ),
+        )
+    })?;
+    let mut out = Vec::new();
+    collect_patterns(&v, &mut out);
+    if out.is_empty() {
+        return Err(coded(
+            5,
+            format!(
+                "{}: no `match` patterns of whole methods found",
+                path.display()
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+/// Walks the JSON for `match` strings or arrays of strings.
+fn collect_patterns(v: &hch_profile::json::Value, out: &mut Vec<HotMethod>) {
+    use hch_profile::json::Value;
+    match v {
+        Value::Array(_, items) => items.iter().for_each(|i| collect_patterns(i, out)),
+        Value::Object(_, fields) => {
+            for (_, k, val) in fields {
+                match (k.as_str(), val) {
+                    ("match", Value::Str(_, p)) => out.extend(pattern_method(p)),
+                    ("match", Value::Array(_, ps)) => out.extend(ps.iter().filter_map(|p| {
+                        if let Value::Str(_, p) = p {
+                            pattern_method(p)
+                        } else {
+                            None
+                        }
+                    })),
+                    _ => collect_patterns(val, out),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `pkg/Class.method(desc)` or `pkg.Class::method` -> a method; wildcards are left out.
+fn pattern_method(p: &str) -> Option<HotMethod> {
+    if p.contains('*') {
+        return None;
+    }
+    let (head, descriptor) = p.find('(').map_or((p, ""), |i| (&p[..i], &p[i..]));
+    let (class, name) = head.split_once("::").or_else(|| head.rsplit_once('.'))?;
+    let class = if class.contains('/') {
+        class.to_string()
+    } else {
+        class.replace('.', "/")
+    };
+    Some(HotMethod {
+        method: MethodRef {
+            class,
+            name: name.to_string(),
+            descriptor: descriptor.to_string(),
+        },
+        samples: 1,
+    })
+}
+
+/// The text report.
+fn print_text(
+    o: &mut impl Write,
+    snap: &Snapshot,
+    hot: usize,
+    s: &Sparseness,
+    svg: Option<&Path>,
+) -> std::io::Result<()> {
+    writeln!(
+        o,
+        "hot methods: {hot}; compiled now: {} nmethods; not compiled now: {}",
+        s.placed.len(),
+        s.unmatched.len()
+    )?;
+    writeln!(
+        o,
+        "{:<26} {:>8} {:>9} {:>8} {:>8} {:>10} {:>8} | packed: {:>6} {:>8} {:>8}",
+        "",
+        "nmethods",
+        "hot KiB",
+        "4K pages",
+        "2M regs",
+        "span KiB",
+        "density",
+        "pages",
+        "regions",
+        "density"
+    )?;
+    row(o, "all", &s.overall)?;
+    for (h, f) in &s.per_heap {
+        row(o, &format!("'{h}'"), f)?;
+    }
+    if let Some(share) = s.hot_heap_sample_share {
+        writeln!(
+            o,
+            "hot code heap: {:.1} % of the hot samples are inside it",
+            share * 100.0
+        )?;
+    } else if snap.cache.heaps.len() > 1 {
+        writeln!(o, "hot code heap: none in this JVM (JDK 27+: -XX:+UnlockExperimentalVMOptions -XX:+HotCodeHeap)")?;
+    }
+    if let Some(p) = svg {
+        writeln!(o, "map of the code heaps: {}", p.display())?;
+    }
+    Ok(())
+}
+
+/// One line of figures.
+fn row(o: &mut impl Write, name: &str, f: &Figures) -> std::io::Result<()> {
+    writeln!(
+        o,
+        "{name:<26} {:>8} {:>9.1} {:>8} {:>8} {:>10.1} {:>7.1}% | packed: {:>6} {:>8} {:>7.1}%",
+        f.nmethods,
+        f.hot_bytes as f64 / 1024.0,
+        f.pages,
+        f.regions,
+        f.span_bytes as f64 / 1024.0,
+        f.density * 100.0,
+        f.packed_pages,
+        f.packed_regions,
+        f.packed_density * 100.0
+    )
 }
