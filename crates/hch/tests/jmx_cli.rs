@@ -1,0 +1,134 @@
+//! `hch jcmd HOST:PORT ...` against real JVMs on 127.0.0.1, on every JDK found: the same text
+//! as local jcmd, and the documented exit codes.
+
+#[path = "../../hch-jmx/tests/common/mod.rs"]
+mod common;
+
+use std::process::{Command, Output};
+
+use common::{start, Agent};
+use hch_testkit::{require_jdks, scratch_dir};
+
+fn hch(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hch"));
+    c.args(args).env_remove("HCH_JMX_PASSWORD");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+// stdout without its `TARGET:` header line, as local jcmd prints `PID:` first.
+fn body(o: &Output) -> String {
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    text.split_once('\n')
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn jcmd_over_jmx_matches_local_jcmd_on_every_jdk() {
+    for jdk in require_jdks() {
+        let dir = scratch_dir(&format!("jmx-cli-{}", jdk.feature));
+        let j = start(&jdk, &Agent::default(), &dir);
+        let spec = format!("127.0.0.1:{}", j.port);
+
+        let o = hch(&["jcmd", &spec, "VM.version"], &[]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.stdout.starts_with(format!("{spec}:\n").as_bytes()));
+        assert_eq!(
+            body(&o),
+            common::local_jcmd(&jdk, j.jvm.pid, "VM.version"),
+            "{}",
+            jdk.label()
+        );
+
+        let o = hch(&["jcmd", &spec, "No.such_command"], &[]);
+        assert_eq!(
+            o.status.code(),
+            Some(4),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+
+        // Nothing listens on the port any more: unreachable is exit 3.
+        let closed = common::free_port().to_string();
+        let o = hch(&["jcmd", &format!("127.0.0.1:{closed}"), "VM.version"], &[]);
+        assert_eq!(
+            o.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs RemoteArgs flattened into `hch jcmd` (crates/hch/src/remote_args.rs)"]
+fn jcmd_over_jmx_with_a_login_on_every_jdk() {
+    let users = vec![
+        ("ctl", "ctlpass", "readwrite"),
+        ("mon", "monpass", "readonly"),
+    ];
+    for jdk in require_jdks() {
+        let dir = scratch_dir(&format!("jmx-cli-auth-{}", jdk.feature));
+        let j = start(
+            &jdk,
+            &Agent {
+                users: users.clone(),
+                ..Agent::default()
+            },
+            &dir,
+        );
+        let spec = format!("127.0.0.1:{}", j.port);
+        let pw = dir.join("pw");
+        std::fs::write(&pw, "ctlpass\n").unwrap();
+
+        let o = hch(
+            &[
+                "jcmd",
+                "--user",
+                "ctl",
+                "--password-file",
+                pw.to_str().unwrap(),
+                &spec,
+                "VM.version",
+            ],
+            &[],
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let o = hch(
+            &["jcmd", "--user", "ctl", &spec, "VM.version"],
+            &[("HCH_JMX_PASSWORD", "ctlpass")],
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+
+        let o = hch(
+            &["jcmd", "--user", "ctl", &spec, "VM.version"],
+            &[("HCH_JMX_PASSWORD", "wrong")],
+        );
+        assert_eq!(o.status.code(), Some(3));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("Invalid username or password"));
+        let o = hch(
+            &["jcmd", "--user", "mon", &spec, "Compiler.codecache"],
+            &[("HCH_JMX_PASSWORD", "monpass")],
+        );
+        assert_eq!(o.status.code(), Some(3));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("readwrite"));
+    }
+}
