@@ -79,26 +79,48 @@ pub fn run(cmd: Command) -> anyhow::Result<Status> {
         Command::Check(a) => run_check(a),
         Command::Add(a) => run_apply(a, ApplyMode::Add),
         Command::Replace(a) => run_apply(a, ApplyMode::Replace),
-        Command::Remove(a) => run_jcmd(&a.target, "Compiler.directives_remove"),
-        Command::Clear(a) => run_jcmd(&a.target, "Compiler.directives_clear"),
-        Command::Print(a) => run_jcmd(&a.target, "Compiler.directives_print"),
+        Command::Remove(a) => run_stack(&a.target, Stack::Remove),
+        Command::Clear(a) => run_stack(&a.target, Stack::Clear),
+        Command::Print(a) => run_stack(&a.target, Stack::Print),
     }
 }
 
-/// Opens a target: `host:port` over JMX, else a local PID.
+/// Opens a target: a local PID, or `host:port` over JMX.
 fn open(spec: &str) -> anyhow::Result<Box<dyn Target>> {
-    if hch_target::remote::parse_spec(spec).is_some() {
-        return Ok(hch_target::remote::open(spec, &Default::default())?);
-    }
-    open_local(spec)
+    Ok(hch_target::open(spec, &hch_target::OpenOptions::default())?)
 }
 
-/// A diagnostic command without arguments; prints the JVM's answer.
-fn run_jcmd(spec: &str, command: &str) -> anyhow::Result<Status> {
+/// `remove`, `clear` or `print`: prints the JVM's answer and the stack size around a change.
+fn run_stack(spec: &str, what: Stack) -> anyhow::Result<Status> {
     let mut t = open(spec)?;
-    let out = t.jcmd(command)?;
-    println!("{}", out.trim_end());
+    let outcome = match what {
+        Stack::Print => {
+            println!("{}", hch_target::directives::print(t.as_mut())?.trim_end());
+            return Ok(Status(0));
+        }
+        Stack::Remove => hch_target::directives::remove(t.as_mut())?,
+        Stack::Clear => hch_target::directives::clear(t.as_mut())?,
+    };
+    print_outcome(&outcome);
     Ok(Status(0))
+}
+
+/// The stack operations without a file.
+#[derive(Debug, Clone, Copy)]
+enum Stack {
+    Remove,
+    Clear,
+    Print,
+}
+
+/// The JVM's answer, the stack sizes and what it means for running code.
+fn print_outcome(o: &hch_target::directives::DirectivesOutcome) {
+    println!("{}", o.response.trim_end());
+    println!(
+        "directives on the stack: {} before, {} after (not counting the default)",
+        o.stack_before, o.stack_after
+    );
+    eprintln!("hch: note: {}", o.note);
 }
 
 /// Checks the file for the target's JVM (hch's rules and, when the target's own `java` can be
@@ -144,9 +166,8 @@ fn run_apply(a: TargetFileArgs, mode: ApplyMode) -> anyhow::Result<Status> {
         return Ok(Status(6));
     }
     let mut t = open(&a.target)?;
-    let answer = hch_profile::apply(t.as_mut(), &text, mode)?;
-    println!("{answer}");
-    eprintln!("hch: note: directives affect compilations that start from now on, not code already compiled");
+    let outcome = hch_profile::apply(t.as_mut(), &text, mode)?;
+    print_outcome(&outcome);
     Ok(Status(0))
 }
 
@@ -348,12 +369,4 @@ fn version_feature(stderr: &str) -> Option<u32> {
     } else {
         Some(first)
     }
-}
-
-/// A local JVM by PID (through the attach mechanism).
-fn open_local(spec: &str) -> anyhow::Result<Box<dyn Target>> {
-    Err(coded(
-        1,
-        format!("`{spec}`: local targets are not available in this build yet; use host:port"),
-    ))
 }

@@ -1,0 +1,94 @@
+//! `hch directives add|replace|remove|clear|print` and `hch apply` on real JVMs, on every JDK
+//! found: stock-dialect files go onto the stack, a `hot` file is refused before it is sent
+//! (exit 6), and the stack is left empty.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use hch_profile::{Dialect, Directives};
+use hch_testkit::{require_jdks, scratch_dir, Jvm, Launch};
+
+fn hch(args: &[&str], file: Option<&Path>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hch"));
+    c.args(args);
+    if let Some(f) = file {
+        c.arg(f);
+    }
+    c.output().unwrap()
+}
+
+fn out(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn file(dir: &Path, name: &str, dialect: Dialect) -> std::path::PathBuf {
+    let patterns = vec![
+        "HotLoop$W1.run(J)J".to_string(),
+        "HotLoop$W2.run(J)J".to_string(),
+    ];
+    let d = Directives {
+        dialect,
+        patterns,
+        notes: Vec::new(),
+    };
+    let p = dir.join(name);
+    std::fs::write(&p, d.to_json()).unwrap();
+    p
+}
+
+#[test]
+fn add_replace_print_clear_and_refuse_hot_on_every_jdk() {
+    let dir = scratch_dir("directives-live");
+    let stock = file(&dir, "stock.json", Dialect::Stock);
+    let hot = file(&dir, "hot.json", Dialect::Hot);
+    for jdk in require_jdks() {
+        let jvm = Jvm::start(&jdk, "HotLoop", &Launch::args(["0", "1"]));
+        let pid = jvm.pid.to_string();
+        let label = jdk.label();
+
+        let o = hch(&["directives", "add", &pid], Some(&stock));
+        assert!(o.status.success(), "{label}: {}", out(&o));
+        assert!(
+            out(&o).contains("1 compiler directives added"),
+            "{label}: {}",
+            out(&o)
+        );
+        let o = hch(&["directives", "print", &pid], None);
+        assert!(
+            out(&o).contains("HotLoop$W1.run(J)J"),
+            "{label}: {}",
+            out(&o)
+        );
+
+        let o = hch(&["directives", "replace", &pid], Some(&stock));
+        assert!(
+            out(&o).contains("1 before, 1 after"),
+            "{label}: {}",
+            out(&o)
+        );
+
+        let o = hch(&["apply", &pid], Some(&hot));
+        assert_eq!(o.status.code(), Some(6), "{label}: {}", out(&o));
+        assert!(
+            out(&o).contains("--dialect stock") && out(&o).contains("was not sent"),
+            "{label}: {}",
+            out(&o)
+        );
+
+        let o = hch(&["directives", "clear", &pid], None);
+        assert!(
+            out(&o).contains("1 before, 0 after"),
+            "{label}: {}",
+            out(&o)
+        );
+        let o = hch(&["directives", "remove", &pid], None);
+        assert!(o.status.success(), "{label}: {}", out(&o));
+        let o = hch(&["directives", "add", &pid], None);
+        assert_eq!(o.status.code(), Some(2), "{label}: {}", out(&o));
+        drop(jvm);
+    }
+}
