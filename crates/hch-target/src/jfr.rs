@@ -88,6 +88,8 @@ impl RecordOptions {
         let once = [("period", "beginChunk")];
         vec![
             EventSettings::new("jdk.JVMInformation", &once),
+            // The sampling period as the JVM applied it: the flat profile's counter is samples x period.
+            EventSettings::new("jdk.ActiveSetting", &[]),
             EventSettings::new("jdk.BooleanFlag", &once),
             EventSettings::new("jdk.CodeCacheConfiguration", &once),
             EventSettings::new("jdk.CodeCacheStatistics", &[("period", "everyChunk")]),

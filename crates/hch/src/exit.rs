@@ -41,6 +41,7 @@ fn code_of(err: &anyhow::Error) -> u8 {
         }
         if let Some(t) = cause.downcast_ref::<hch_target::TargetError>() {
             return match t {
+                hch_target::TargetError::Io { source, .. } if source.kind() == std::io::ErrorKind::Interrupted => 130,
                 hch_target::TargetError::CommandFailed { .. } => 4,
                 _ => 3,
             };

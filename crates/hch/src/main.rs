@@ -9,6 +9,8 @@ mod cmd;
 mod exit;
 mod os;
 mod output;
+mod remote_args;
+mod target_args;
 
 const ABOUT: &str = "hch, the hot code helper: profile HotSpot JVMs, find their hot JIT-compiled code, emit and apply Compiler Control directives for it, and diagnose the code cache.";
 

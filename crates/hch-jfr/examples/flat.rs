@@ -1,0 +1,45 @@
+//! Prints the top frames of the CPU samples of recordings: the reader's benchmark workload.
+//! Usage: cargo run --release -p hch-jfr --example flat -- FILE... [--threads N]
+
+use std::collections::HashMap;
+
+fn main() {
+    let mut files = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--threads" {
+            let n: usize = args.next().and_then(|s| s.parse().ok()).expect("--threads N");
+            rayon::ThreadPoolBuilder::new().num_threads(n).build_global().expect("thread pool");
+        } else {
+            files.push(a);
+        }
+    }
+    let mut top: HashMap<String, u64> = HashMap::new();
+    let mut total = 0;
+    for f in &files {
+        let read = match hch_jfr::read_samples(f.as_ref(), &[hch_jfr::SampleEvent::Execution]) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(5);
+            }
+        };
+        if let Some(e) = &read.error {
+            eprintln!("warning: {e}");
+        }
+        let p = &read.profile;
+        total += p.total_samples;
+        for s in &p.stacks {
+            if let Some(f) = s.frames.first() {
+                let m = &p.methods[f.method as usize];
+                *top.entry(format!("{}.{}", m.class.replace('/', "."), m.name)).or_default() += s.samples;
+            }
+        }
+    }
+    let mut v: Vec<_> = top.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    println!("total samples: {total}");
+    for (name, n) in v.iter().take(10) {
+        println!("{n:>10}  {:6.2}%  {name}", *n as f64 * 100.0 / total.max(1) as f64);
+    }
+}
