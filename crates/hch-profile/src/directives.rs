@@ -46,7 +46,9 @@ pub struct Directives {
 /// The pattern for one method, or why there is none. Hidden classes (lambdas) are renamed each
 /// run, so their unstable tail becomes a `*` at the end of the class part.
 pub fn pattern(m: &MethodInfo) -> Result<String, String> {
-    let class = if m.hidden || crate::names::looks_hidden(&m.class) {
+    // JFR's `hidden` also marks hidden *methods* of ordinary classes (`Invokers$Holder`), whose
+    // names are stable: only the class name tells a hidden class.
+    let class = if crate::names::looks_hidden(&m.class) {
         stable_prefix(&m.class)?
     } else {
         m.class.clone()
@@ -178,6 +180,16 @@ mod tests {
             "a/Gen*.x"
         );
         assert!(pattern(&m("a/B", "<lambda>", "", false)).is_err());
+        let holder = m(
+            "java/lang/invoke/Invokers$Holder",
+            "invokeExact_MT",
+            "(Ljava/lang/Object;)V",
+            true,
+        );
+        assert_eq!(
+            pattern(&holder).unwrap(),
+            "java/lang/invoke/Invokers$Holder.invokeExact_MT(Ljava/lang/Object;)V"
+        );
         assert_eq!(
             pattern(&m("a/B", "<init>", "()V", false)).unwrap(),
             "a/B.<init>()V"
