@@ -207,6 +207,25 @@ mod tests {
     }
 
     #[test]
+    fn garbage_never_panics() {
+        for s in [
+            ";",
+            " ",
+            ";; 1",
+            "a;b 99999999999999999999",
+            "a 1 2",
+            "_[j] 1",
+            "._[i] 1",
+            "a.( 1",
+            "\u{0} 1",
+            "( 1",
+        ] {
+            let mut p = Profile::new();
+            let _ = read(&mut p, Path::new("g"), s.as_bytes());
+        }
+    }
+
+    #[test]
     fn native_and_kernel_frames() {
         let (m, k) = parse_frame("finish_task_switch.isra.0_[k]");
         assert_eq!(

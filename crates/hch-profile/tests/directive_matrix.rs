@@ -109,3 +109,36 @@ fn too_many_directives_for_the_stack() {
     assert!(!r.accepted);
     assert!(r.errors[0].message.contains("at most 50"));
 }
+
+/// Every prefix and a byte-flipped copy of every captured file: a verdict, never a panic.
+#[test]
+fn truncated_and_mutated_files_never_panic() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/directives");
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        let Ok(text) = std::fs::read_to_string(e.path()) else {
+            continue;
+        };
+        let bytes = text.as_bytes();
+        for cut in 0..bytes.len() {
+            let prefix = String::from_utf8_lossy(&bytes[..cut]);
+            let _ = check(
+                &prefix,
+                CheckTarget {
+                    feature: 17,
+                    hot_option: false,
+                },
+            );
+        }
+        for i in 0..bytes.len() {
+            let mut m = bytes.to_vec();
+            m[i] = b"{}[]\",:*/ \n"[i % 11];
+            let _ = check(
+                &String::from_utf8_lossy(&m),
+                CheckTarget {
+                    feature: 25,
+                    hot_option: true,
+                },
+            );
+        }
+    }
+}
