@@ -9,6 +9,7 @@ use hch_profile::{check, ApplyMode, CheckTarget, Report};
 use hch_target::Target;
 
 use crate::exit::{coded, Status};
+use crate::remote_args::RemoteArgs;
 
 /// Examples shown by `hch apply --help`.
 pub const APPLY_EXAMPLES: &str = "Examples:
@@ -29,6 +30,8 @@ pub struct TargetFileArgs {
     pub target: String,
     /// The directives file.
     pub file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 /// Arguments of `hch directives check`.
@@ -53,6 +56,8 @@ pub struct CheckArgs {
 pub struct TargetArgs {
     /// The JVM: a PID, or host:port for a remote JVM.
     pub target: String,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 /// The `directives` subcommands.
@@ -79,20 +84,24 @@ pub fn run(cmd: Command) -> anyhow::Result<Status> {
         Command::Check(a) => run_check(a),
         Command::Add(a) => run_apply(a, ApplyMode::Add),
         Command::Replace(a) => run_apply(a, ApplyMode::Replace),
-        Command::Remove(a) => run_stack(&a.target, Stack::Remove),
-        Command::Clear(a) => run_stack(&a.target, Stack::Clear),
-        Command::Print(a) => run_stack(&a.target, Stack::Print),
+        Command::Remove(a) => run_stack(&a, Stack::Remove),
+        Command::Clear(a) => run_stack(&a, Stack::Clear),
+        Command::Print(a) => run_stack(&a, Stack::Print),
     }
 }
 
-/// Opens a target: a local PID, or `host:port` over JMX.
-fn open(spec: &str) -> anyhow::Result<Box<dyn Target>> {
-    Ok(hch_target::open(spec, &hch_target::OpenOptions::default())?)
+/// Opens a target: a local PID, or `host:port` over JMX with the login options.
+fn open(spec: &str, remote: &RemoteArgs) -> anyhow::Result<Box<dyn Target>> {
+    let opts = hch_target::OpenOptions {
+        remote: remote.to_options()?,
+        ..Default::default()
+    };
+    Ok(hch_target::open(spec, &opts)?)
 }
 
 /// `remove`, `clear` or `print`: prints the JVM's answer and the stack size around a change.
-fn run_stack(spec: &str, what: Stack) -> anyhow::Result<Status> {
-    let mut t = open(spec)?;
+fn run_stack(a: &TargetArgs, what: Stack) -> anyhow::Result<Status> {
+    let mut t = open(&a.target, &a.remote)?;
     let outcome = match what {
         Stack::Print => {
             println!("{}", hch_target::directives::print(t.as_mut())?.trim_end());
@@ -165,7 +174,7 @@ fn run_apply(a: TargetFileArgs, mode: ApplyMode) -> anyhow::Result<Status> {
         );
         return Ok(Status(6));
     }
-    let mut t = open(&a.target)?;
+    let mut t = open(&a.target, &a.remote)?;
     let outcome = hch_profile::apply(t.as_mut(), &text, mode)?;
     print_outcome(&outcome);
     Ok(Status(0))
