@@ -40,6 +40,9 @@ pub struct ConnectOptions {
     pub tls_insecure: bool,
     /// Connect timeout and the longest wait for one reply.
     pub timeout: Duration,
+    /// Idle time after which a cheap call keeps the connection: the agent drops connections
+    /// idle for `jmx.remote.x.server.connection.timeout`, 120 s by default.
+    pub heartbeat: Duration,
 }
 
 impl Default for ConnectOptions {
@@ -50,6 +53,7 @@ impl Default for ConnectOptions {
             tls_ca: None,
             tls_insecure: false,
             timeout: Duration::from_secs(60),
+            heartbeat: Duration::from_secs(45),
         }
     }
 }
@@ -66,6 +70,7 @@ pub struct Client {
     conn: Conn,
     connection: RemoteRef,
     last_call: Instant,
+    heartbeat: Duration,
 }
 
 impl Client {
@@ -109,6 +114,7 @@ impl Client {
             conn,
             connection,
             last_call: Instant::now(),
+            heartbeat: opts.heartbeat,
         })
     }
 
@@ -183,6 +189,15 @@ impl Client {
         Ok(out)
     }
 
+    /// Sends a heartbeat if the connection has been idle for the configured period; cheap to
+    /// call often.
+    pub fn keep_alive(&mut self) -> Result<()> {
+        if self.idle() >= self.heartbeat {
+            self.heartbeat()?;
+        }
+        Ok(())
+    }
+
     /// A cheap call (`getDefaultDomain`) that keeps the agent from dropping the connection.
     pub fn heartbeat(&mut self) -> Result<()> {
         let msg = calls::get_default_domain(&self.connection.objid);
@@ -198,7 +213,12 @@ impl Client {
     fn round_trip(&mut self, msg: &[u8], has_value: bool) -> Result<(Graph, Value)> {
         let r = self.conn.call(msg, has_value);
         self.last_call = Instant::now();
-        r?.into_result()
+        r?.into_result().map_err(|e| match e {
+            Error::Remote(r) if r.has("java.rmi.NoSuchObjectException") => Error::Dropped {
+                endpoint: self.conn.endpoint.clone(),
+            },
+            other => other,
+        })
     }
 
     // A SecurityException on a call means the role lacks access.

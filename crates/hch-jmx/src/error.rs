@@ -60,6 +60,12 @@ pub enum Error {
         /// The server's message.
         message: String,
     },
+    /// The JVM no longer knows the connection (`NoSuchObjectException`).
+    #[error("{endpoint} dropped the JMX connection (idle past the agent's timeout, or the JVM restarted): connect again")]
+    Dropped {
+        /// host:port.
+        endpoint: String,
+    },
     /// The server threw: the exception's class, message and causes.
     #[error("{0}")]
     Remote(RemoteException),

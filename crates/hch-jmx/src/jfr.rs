@@ -14,9 +14,6 @@ const LONG: &str = "long";
 const STRING: &str = "java.lang.String";
 const TABULAR: &str = "javax.management.openmbean.TabularData";
 
-/// Heartbeat while waiting: the agent drops connections idle for 120 s.
-const HEARTBEAT: Duration = Duration::from_secs(30);
-
 /// Which event settings the recording uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settings {
@@ -100,9 +97,7 @@ impl Guard<'_> {
                 end.saturating_duration_since(Instant::now())
                     .min(Duration::from_millis(100)),
             );
-            if self.client.idle() >= HEARTBEAT {
-                self.client.heartbeat()?;
-            }
+            self.client.keep_alive()?;
         }
         Ok(())
     }

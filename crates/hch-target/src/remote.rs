@@ -17,9 +17,7 @@ use crate::{Target, TargetError};
 pub use hch_jmx::jfr::{Recording as RemoteRecording, Settings as RemoteSettings};
 pub use hch_jmx::open::MemoryUsage;
 
-/// Heartbeat after this much idleness (the Java client's period).
-const HEARTBEAT_AFTER: Duration = Duration::from_secs(60);
-/// How often the heartbeat thread looks.
+/// How often the heartbeat thread looks at most.
 const HEARTBEAT_CHECK: Duration = Duration::from_secs(5);
 
 /// Options for reaching a remote JVM.
@@ -37,6 +35,9 @@ pub struct RemoteOptions {
     pub insecure: bool,
     /// Connect timeout and longest wait for one reply (default 60 s).
     pub timeout: Option<Duration>,
+    /// Idle time before a keep-alive call (default 45 s; the agent drops connections idle for
+    /// `jmx.remote.x.server.connection.timeout`, 120 s unless configured).
+    pub heartbeat: Option<Duration>,
 }
 
 impl std::fmt::Debug for RemoteOptions {
@@ -49,6 +50,7 @@ impl std::fmt::Debug for RemoteOptions {
             .field("tls_ca", &self.tls_ca)
             .field("insecure", &self.insecure)
             .field("timeout", &self.timeout)
+            .field("heartbeat", &self.heartbeat)
             .finish()
     }
 }
@@ -102,10 +104,14 @@ impl JmxTarget {
             .map_err(|e| target_error(&name, None, e))?;
         let client = Arc::new(Mutex::new(Some(client)));
         let (stop, rx) = mpsc::channel();
+        // Look often enough to call within the period, at most every few seconds.
+        let check = opts
+            .heartbeat
+            .map_or(HEARTBEAT_CHECK, |h| (h / 4).min(HEARTBEAT_CHECK));
         let shared = Arc::clone(&client);
         let heartbeat = std::thread::Builder::new()
             .name("hch-jmx-heartbeat".into())
-            .spawn(move || heartbeat_loop(&shared, &rx))
+            .spawn(move || heartbeat_loop(&shared, &rx, check))
             .map_err(|e| TargetError::Io {
                 context: "starting the JMX heartbeat thread".into(),
                 source: e,
@@ -235,12 +241,12 @@ impl Drop for JmxTarget {
 }
 
 // Until the sender is dropped: a cheap call whenever the connection idles for a minute.
-fn heartbeat_loop(client: &Mutex<Option<Client>>, stop: &mpsc::Receiver<()>) {
-    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(HEARTBEAT_CHECK) {
+fn heartbeat_loop(client: &Mutex<Option<Client>>, stop: &mpsc::Receiver<()>, check: Duration) {
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(check) {
         let mut guard = client.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = guard.as_mut().filter(|c| c.idle() >= HEARTBEAT_AFTER) {
+        if let Some(c) = guard.as_mut() {
             // A failure shows up, with its cause, at the next real call.
-            let _ = c.heartbeat();
+            let _ = c.keep_alive();
         }
     }
 }
@@ -273,6 +279,9 @@ fn connect_options(name: &str, opts: &RemoteOptions) -> Result<ConnectOptions, T
     };
     if let Some(t) = opts.timeout {
         c.timeout = t;
+    }
+    if let Some(h) = opts.heartbeat {
+        c.heartbeat = h;
     }
     Ok(c)
 }

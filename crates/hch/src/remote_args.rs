@@ -63,7 +63,7 @@ impl RemoteArgs {
             tls: self.tls || self.tls_ca.is_some() || self.tls_insecure,
             tls_ca: self.tls_ca.clone(),
             insecure: self.tls_insecure,
-            timeout: None,
+            ..RemoteOptions::default()
         })
     }
 }

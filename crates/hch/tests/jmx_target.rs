@@ -127,3 +127,41 @@ fn logins_and_roles_over_jmx_on_every_jdk() {
         );
     }
 }
+
+/// The keep-alive: a connector that drops connections idle for 2 s (examples/JmxIdle.java)
+/// still answers after 5 s of silence, because the heartbeat thread called in between; without
+/// it the same call fails.
+#[test]
+fn heartbeat_keeps_an_idle_connection_on_every_jdk() {
+    for jdk in require_jdks() {
+        let port = common::free_port();
+        let _jvm = hch_testkit::Jvm::start(
+            &jdk,
+            "JmxIdle",
+            &hch_testkit::Launch::args([port.to_string(), "2000".into()]),
+        );
+        let spec = format!("127.0.0.1:{port}");
+        let kept = RemoteOptions {
+            heartbeat: Some(Duration::from_millis(500)),
+            ..Default::default()
+        };
+        let dropped = RemoteOptions {
+            heartbeat: Some(Duration::from_secs(3600)),
+            ..Default::default()
+        };
+        let mut with = remote::open(&spec, &kept).unwrap();
+        let mut without = remote::open(&spec, &dropped).unwrap();
+        std::thread::sleep(Duration::from_secs(5));
+        assert!(
+            with.jcmd("VM.version").unwrap().contains("JDK"),
+            "{}",
+            jdk.label()
+        );
+        let e = without.jcmd("VM.version").unwrap_err();
+        assert!(
+            matches!(&e, TargetError::Unreachable { reason, .. } if reason.contains("dropped the JMX connection")),
+            "{}: {e}",
+            jdk.label()
+        );
+    }
+}

@@ -56,6 +56,7 @@ pub fn start(jdk: &Jdk, agent: &Agent, scratch: &Path) -> JmxJvm {
     ];
     opts.extend(auth_options(agent, scratch));
     opts.extend(tls_options(agent));
+
     let jvm = Jvm::start(jdk, "Park", &Launch::args(["0", "1"]).jvm(opts));
     JmxJvm { jvm, port }
 }
