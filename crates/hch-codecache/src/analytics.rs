@@ -79,12 +79,13 @@ impl Analytics {
 pub fn parse(text: &str) -> Result<Analytics, ParseError> {
     let mut a = Analytics::default();
     let mut current: Option<usize> = None;
+    let segmented = text.contains("CodeHeap '");
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || is_jcmd_pid_line(line) {
             continue;
         }
-        if let Some(name) = heap_name(line) {
+        if let Some(name) = heap_name(line, segmented) {
             current = Some(heap_index(&mut a, name));
         }
         if let Some(h) = current {
@@ -102,7 +103,7 @@ pub fn parse(text: &str) -> Result<Analytics, ParseError> {
 
 /// The heap named in a section header (`... CodeHeap 'non-nmethods' ...`); an unsegmented
 /// cache prints `for segment CodeHeap` / `in CodeHeap` without a name: it is `CodeCache`.
-fn heap_name(line: &str) -> Option<&str> {
+fn heap_name(line: &str, segmented: bool) -> Option<&str> {
     if let Some(i) = line.find("CodeHeap '") {
         let start = i + "CodeHeap '".len();
         let len = line[start..].find('\'')?;
@@ -114,7 +115,7 @@ fn heap_name(line: &str) -> Option<&str> {
             line.match_indices(p)
                 .any(|(i, _)| !line[i + p.len()..].starts_with(|c: char| c.is_alphanumeric()))
         });
-    unnamed.then_some("CodeCache")
+    (unnamed && !segmented).then_some("CodeCache")
 }
 
 /// Index of the heap, added on first sight.
@@ -210,7 +211,11 @@ mod tests {
         assert_eq!(a.heaps.len(), 1);
         assert_eq!(a.heaps[0].name, "CodeCache");
         assert_eq!(a.heaps[0].free_block_sizes, [0x8cd80, 0x2280]);
-        assert_eq!(heap_name("__ CodeHeapStateAnalytics lock wait took"), None);
+        assert_eq!(
+            heap_name("__ CodeHeapStateAnalytics lock wait took", false),
+            None
+        );
+        assert_eq!(heap_name("No dead nMethods found in CodeHeap.", true), None);
     }
 
     #[test]

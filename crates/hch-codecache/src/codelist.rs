@@ -156,7 +156,8 @@ pub fn parse_for(text: &str, feature: u32) -> Result<Codelist, ParseError> {
 
 /// Parses with an optional known mapping; states are mapped after all lines are read.
 fn parse_with(text: &str, mapping: Option<StateMapping>) -> Result<Codelist, ParseError> {
-    let mut entries = Vec::new();
+    // Sized from the text itself (a line is at least ~60 bytes), never from a number in it.
+    let mut entries = Vec::with_capacity(text.len() / 64);
     let mut has_state = false;
     let mut saw_two = false;
     for (i, line) in text.lines().enumerate() {

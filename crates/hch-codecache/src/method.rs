@@ -72,26 +72,26 @@ impl std::fmt::Display for MethodRef {
 /// `java.lang.invoke.LambdaForm$MH/0x1234` -> `java/lang/invoke/LambdaForm$MH+0x1234`
 /// (HotSpot prints a hidden class's `+` as `/` in external names).
 pub fn internal_class(external: &str) -> String {
-    external
-        .chars()
-        .map(|c| match c {
-            '.' => '/',
-            '/' => '+',
-            c => c,
-        })
-        .collect()
+    swap_separators(external, b'.', b'/', b'/', b'+')
+}
+
+/// Replaces two ASCII bytes in one pass (the hot path of codelist parsing).
+fn swap_separators(text: &str, a: u8, a_to: u8, b: u8, b_to: u8) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for c in &mut bytes {
+        if *c == a {
+            *c = a_to;
+        } else if *c == b {
+            *c = b_to;
+        }
+    }
+    // ASCII for ASCII keeps the text valid UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The inverse of [`internal_class`].
 pub fn external_class(internal: &str) -> String {
-    internal
-        .chars()
-        .map(|c| match c {
-            '/' => '.',
-            '+' => '/',
-            c => c,
-        })
-        .collect()
+    swap_separators(internal, b'/', b'.', b'+', b'/')
 }
 
 #[cfg(test)]
