@@ -1,0 +1,192 @@
+//! `hch profile PID` on real JVMs on every JDK found: it finds the workload's hot methods,
+//! leaves no recording and no file behind (also when interrupted), and `--apply` puts the
+//! hot set's directives on the JVM.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use hch_testkit::{require_jdks, Jvm, Launch};
+use serde_json::Value;
+
+fn hch(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hch"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn jcmd(jdk: &hch_testkit::Jdk, pid: u32, cmd: &str) -> String {
+    let out = Command::new(jdk.tool("jcmd"))
+        .arg(pid.to_string())
+        .arg(cmd)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Files a given hch process (by its pid) placed in the target's tmp and left there.
+fn hch_files(pid: u32, hch_pid: u32) -> Vec<String> {
+    let prefix = format!("hch-{hch_pid}-");
+    std::fs::read_dir(format!("/proc/{pid}/root/tmp"))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(&prefix))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn hotloop(jdk: &hch_testkit::Jdk) -> Jvm {
+    let dns = ["-XX:+UnlockDiagnosticVMOptions", "-XX:+DebugNonSafepoints"];
+    let jvm = Jvm::start(jdk, "HotLoop", &Launch::args(["0", "2"]).jvm(dns));
+    std::thread::sleep(Duration::from_secs(2)); // let C2 compile the workload
+    jvm
+}
+
+#[test]
+fn profile_finds_hot_methods_and_leaves_nothing_behind() {
+    for jdk in require_jdks() {
+        let jvm = hotloop(&jdk);
+        let pid = jvm.pid.to_string();
+        let child = Command::new(env!("CARGO_BIN_EXE_hch"))
+            .args([
+                "profile",
+                &pid,
+                "--duration",
+                "3s",
+                "--json",
+                "--dialect",
+                "stock",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let hch_pid = child.id();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let text = v.to_string();
+        let workers = text.matches("HotLoop$W").count();
+        assert!(
+            workers > 20,
+            "hot set on {} names only {workers} HotLoop$W methods: {text:.2000}",
+            jdk.label()
+        );
+        assert!(
+            jcmd(&jdk, jvm.pid, "JFR.check").contains("No available recordings"),
+            "{}",
+            jdk.label()
+        );
+        assert!(
+            hch_files(jvm.pid, hch_pid).is_empty(),
+            "left behind: {:?}",
+            hch_files(jvm.pid, hch_pid)
+        );
+    }
+}
+
+#[test]
+fn interrupted_profile_stops_the_recording() {
+    for jdk in require_jdks() {
+        let jvm = hotloop(&jdk);
+        let child = Command::new(env!("CARGO_BIN_EXE_hch"))
+            .args(["profile", &jvm.pid.to_string(), "--duration", "60s"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until the recording runs, then interrupt as Ctrl-C would.
+        let mut running = false;
+        for _ in 0..100 {
+            if jcmd(&jdk, jvm.pid, "JFR.check").contains("name=hch-") {
+                running = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(running, "no hch recording seen on {}", jdk.label());
+        let hch_pid = child.id();
+        Command::new("kill")
+            .args(["-INT", &hch_pid.to_string()])
+            .status()
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            jcmd(&jdk, jvm.pid, "JFR.check").contains("No available recordings"),
+            "{}",
+            jdk.label()
+        );
+        assert!(
+            hch_files(jvm.pid, hch_pid).is_empty(),
+            "left behind: {:?}",
+            hch_files(jvm.pid, hch_pid)
+        );
+    }
+}
+
+#[test]
+fn profile_apply_puts_the_hot_set_on_the_jvm() {
+    for jdk in require_jdks() {
+        let jvm = hotloop(&jdk);
+        let pid = jvm.pid.to_string();
+        let dir = hch_testkit::scratch_dir("profile-apply");
+        let file = dir.join(format!("hot-jdk{}.json", jdk.feature));
+        let f = file.to_str().unwrap();
+        // The design's dialect is refused plainly on a stock JVM, before anything is sent.
+        let refused = hch(&["profile", &pid, "--duration", "2s", "--apply"]);
+        assert_eq!(refused.status.code(), Some(6));
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("--dialect stock"));
+        let out = hch(&[
+            "profile",
+            &pid,
+            "--duration",
+            "2s",
+            "--apply",
+            "--dialect",
+            "stock",
+            "-o",
+            f,
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("1 compiler directives added"));
+        let printed = jcmd(&jdk, jvm.pid, "Compiler.directives_print");
+        let first = std::fs::read_to_string(Path::new(f)).unwrap();
+        let one = first
+            .split("\"HotLoop")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("a HotLoop pattern");
+        let name = one
+            .split('.')
+            .nth(1)
+            .unwrap_or(one)
+            .split('(')
+            .next()
+            .unwrap();
+        assert!(
+            printed.contains(name),
+            "{name} not in directives_print on {}:\n{printed}",
+            jdk.label()
+        );
+        hch(&["directives", "clear", &pid]);
+    }
+}
