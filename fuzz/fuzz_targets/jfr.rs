@@ -1,0 +1,12 @@
+//! Fuzzes every entry point of the JFR reader with arbitrary bytes: no panic, no hang, no
+//! allocation sized by the input. Seed it with real recordings (see scripts/fuzz_jfr.sh).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let file = hch_jfr::JfrFile::from_bytes(data.to_vec());
+    let _ = hch_jfr::summarize(&file);
+    let _ = hch_jfr::samples_of(&file, &[hch_jfr::SampleEvent::Execution, hch_jfr::SampleEvent::CpuTime]);
+    let _ = hch_jfr::for_each_event(&file, &["jdk.ExecutionSample", "jdk.ActiveSetting"], |_, _, _| Ok(()));
+});
