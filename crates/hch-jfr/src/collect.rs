@@ -196,8 +196,12 @@ struct Resolver<'c, 'a> {
     classes: FxHashMap<u64, (String, bool)>,
     kinds: FxHashMap<u64, FrameKind>,
     /// Per StackFrame type: positions of method, line, bci, type, and the types they refer to.
-    frame_layout: Option<(u64, [Option<usize>; 4], [Option<u64>; 4])>,
+    frame_layout: Option<FrameLayout>,
 }
+
+/// A StackFrame type's id, the positions of its method, line, bci and type fields, and the
+/// types those fields refer to.
+type FrameLayout = (u64, [Option<usize>; 4], [Option<u64>; 4]);
 
 /// Field positions of a type, looked up once by name.
 fn field_pos(chunk: &Chunk<'_>, type_id: u64, name: &str) -> Option<usize> {
