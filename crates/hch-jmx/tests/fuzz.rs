@@ -85,3 +85,59 @@ fn mutated_replies_never_panic() {
     }
     eprintln!("errors {}, parsed {}", outcomes[0], outcomes[1]);
 }
+
+// A Return header (normal return), then `value`.
+fn return_with(value: &[u8]) -> Vec<u8> {
+    let mut b = vec![0x51, 0xac, 0xed, 0x00, 0x05, 0x77, 0x0f, 0x01];
+    b.extend([0u8; 14]);
+    b.extend_from_slice(value);
+    b
+}
+
+/// 100,000 nested Object[]: a depth limit error, not a stack overflow.
+#[test]
+fn deep_nesting_is_refused() {
+    let mut v = vec![0x75, 0x72, 0x00, 0x13];
+    v.extend(b"[Ljava.lang.Object;");
+    v.extend([
+        0x90, 0xce, 0x58, 0x9f, 0x10, 0x73, 0x29, 0x6c, 0x02, 0x00, 0x00, 0x78, 0x70, 0, 0, 0, 1,
+    ]);
+    for _ in 0..100_000 {
+        // An Object[] of one element, its class by reference to the first descriptor.
+        v.extend([0x75, 0x71, 0x00, 0x7e, 0x00, 0x00, 0, 0, 0, 1]);
+    }
+    let e = jrmp::parse_return(&return_with(&v), true).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            hch_jmx::Error::Limit {
+                what: "levels of nesting",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+/// References to handles that do not exist, and a class descriptor that is its own superclass.
+#[test]
+fn bad_references_are_refused() {
+    let e = jrmp::parse_return(&return_with(&[0x71, 0x00, 0x7e, 0x00, 0x05]), true).unwrap_err();
+    assert!(
+        matches!(&e, hch_jmx::Error::Malformed { what, .. } if what.contains("unknown handle")),
+        "{e}"
+    );
+    // TC_OBJECT, class "A" whose superclass is a reference to itself (handle 0).
+    let mut v = vec![
+        0x73, 0x72, 0x00, 0x01, b'A', 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x00, 0x00, 0x78,
+    ];
+    v.extend([0x71, 0x00, 0x7e, 0x00, 0x00]);
+    let e = jrmp::parse_return(&return_with(&v), true).unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            hch_jmx::Error::Malformed { .. } | hch_jmx::Error::Limit { .. }
+        ),
+        "{e}"
+    );
+}

@@ -65,26 +65,14 @@ fn no_auth_session_on_every_jdk() {
         // The connection is still usable after a remote exception.
         c.heartbeat().unwrap();
 
-        let rec = Recording {
-            settings: Settings::Predefined("profile".into()),
-            duration: Duration::from_millis(1500),
-        };
-        let data = jfr::record(&mut c, &rec, &AtomicBool::new(false)).unwrap();
-        assert!(data.starts_with(b"FLR\0"), "{}", jdk.label());
-        let file = dir.join("streamed.jfr");
-        std::fs::write(&file, &data).unwrap();
-        let out = std::process::Command::new(jdk.tool("jfr"))
-            .arg("summary")
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "jfr summary: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(String::from_utf8_lossy(&out.stdout).contains("jdk.ExecutionSample"));
-        std::fs::remove_file(&file).unwrap();
+        // A predefined configuration, then custom .jfc text: the summary (the JDK's `jfr`, the
+        // oracle) shows the events each one enables.
+        let summary =
+            record_and_summarize(&jdk, &mut c, Settings::Predefined("profile".into()), &dir);
+        assert!(count(&summary, "jdk.ExecutionSample") > 0, "{summary}");
+        let summary = record_and_summarize(&jdk, &mut c, Settings::Jfc(PARK_ONLY_JFC.into()), &dir);
+        assert!(count(&summary, "jdk.ThreadPark") > 0, "{summary}");
+        assert_eq!(count(&summary, "jdk.ExecutionSample"), 0, "{summary}");
         let check = c.diagnostic_command("jfrCheck", &[]).unwrap();
         assert!(
             check.contains("No available recordings"),
@@ -92,6 +80,59 @@ fn no_auth_session_on_every_jdk() {
         );
         c.close();
     }
+}
+
+/// Only parks, every one of them.
+const PARK_ONLY_JFC: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<configuration version="2.0" label="park-only" description="hch test">
+  <event name="jdk.ThreadPark">
+    <setting name="enabled">true</setting>
+    <setting name="stackTrace">true</setting>
+    <setting name="threshold">0 ms</setting>
+  </event>
+</configuration>
+"#;
+
+// Records for a second, checks the bytes are a JFR file and returns what `jfr summary` says.
+fn record_and_summarize(
+    jdk: &hch_testkit::Jdk,
+    c: &mut Client,
+    settings: Settings,
+    dir: &std::path::Path,
+) -> String {
+    let rec = Recording {
+        settings,
+        duration: Duration::from_millis(1000),
+    };
+    let data = jfr::record(c, &rec, &AtomicBool::new(false)).unwrap();
+    assert!(data.starts_with(b"FLR\0"), "{}", jdk.label());
+    let file = dir.join("streamed.jfr");
+    std::fs::write(&file, &data).unwrap();
+    let out = std::process::Command::new(jdk.tool("jfr"))
+        .arg("summary")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "jfr summary: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_file(&file).unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+// The event count `jfr summary` gives for one event type.
+fn count(summary: &str, event: &str) -> u64 {
+    summary
+        .lines()
+        .find_map(|l| {
+            let mut it = l.split_whitespace();
+            (it.next() == Some(event))
+                .then(|| it.next()?.parse().ok())
+                .flatten()
+        })
+        .unwrap_or(0)
 }
 
 /// A cancelled recording is closed on the target.
