@@ -8,8 +8,14 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if a == "--threads" {
-            let n: usize = args.next().and_then(|s| s.parse().ok()).expect("--threads N");
-            rayon::ThreadPoolBuilder::new().num_threads(n).build_global().expect("thread pool");
+            let n: usize = args
+                .next()
+                .and_then(|s| s.parse().ok())
+                .expect("--threads N");
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build_global()
+                .expect("thread pool");
         } else {
             files.push(a);
         }
@@ -32,7 +38,8 @@ fn main() {
         for s in &p.stacks {
             if let Some(f) = s.frames.first() {
                 let m = &p.methods[f.method as usize];
-                *top.entry(format!("{}.{}", m.class.replace('/', "."), m.name)).or_default() += s.samples;
+                *top.entry(format!("{}.{}", m.class.replace('/', "."), m.name))
+                    .or_default() += s.samples;
             }
         }
     }
@@ -40,6 +47,9 @@ fn main() {
     v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     println!("total samples: {total}");
     for (name, n) in v.iter().take(10) {
-        println!("{n:>10}  {:6.2}%  {name}", *n as f64 * 100.0 / total.max(1) as f64);
+        println!(
+            "{n:>10}  {:6.2}%  {name}",
+            *n as f64 * 100.0 / total.max(1) as f64
+        );
     }
 }

@@ -6,7 +6,13 @@ mod common;
 use hch_jfr::{read_samples, summarize, Error, JfrFile, Problem, SampleEvent};
 
 fn small_recordings() -> Vec<Vec<u8>> {
-    let names = ["dump1.jfr", "example.jfr", "wall_tick_sample.jfr", "nativemem.jfr", "FastSlow_2024_01_16_180855.jfr"];
+    let names = [
+        "dump1.jfr",
+        "example.jfr",
+        "wall_tick_sample.jfr",
+        "nativemem.jfr",
+        "FastSlow_2024_01_16_180855.jfr",
+    ];
     common::grafana_recordings()
         .into_iter()
         .filter(|p| names.iter().any(|n| p.ends_with(n)))
@@ -19,7 +25,11 @@ fn exercise(bytes: Vec<u8>) {
     let file = JfrFile::from_bytes(bytes);
     let _ = summarize(&file);
     let _ = hch_jfr::samples_of(&file, &[SampleEvent::Execution, SampleEvent::NativeMethod]);
-    let _ = hch_jfr::for_each_event(&file, &["jdk.ExecutionSample", "jdk.ActiveSetting"], |_, _, _| Ok(()));
+    let _ = hch_jfr::for_each_event(
+        &file,
+        &["jdk.ExecutionSample", "jdk.ActiveSetting"],
+        |_, _, _| Ok(()),
+    );
 }
 
 /// A tiny deterministic generator (xorshift) so failures reproduce.
@@ -38,8 +48,14 @@ impl Rng {
 
 #[test]
 fn mutated_real_recordings_never_panic() {
-    let seed = std::env::var("HCH_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x9e3779b97f4a7c15);
-    let rounds: usize = std::env::var("HCH_FUZZ_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
+    let seed = std::env::var("HCH_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x9e3779b97f4a7c15);
+    let rounds: usize = std::env::var("HCH_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
     let mut rng = Rng(seed);
     for base in small_recordings() {
         for _ in 0..rounds {
@@ -77,8 +93,16 @@ fn mutated_real_recordings_never_panic() {
 
 #[test]
 fn garbage_and_empty_input_are_clear_errors() {
-    for bytes in [vec![], b"not a recording".to_vec(), vec![0u8; 100], b"FLR\0\0\x02".to_vec()] {
-        let r = hch_jfr::samples_of(&JfrFile::from_bytes(bytes.clone()), &[SampleEvent::Execution]);
+    for bytes in [
+        vec![],
+        b"not a recording".to_vec(),
+        vec![0u8; 100],
+        b"FLR\0\0\x02".to_vec(),
+    ] {
+        let r = hch_jfr::samples_of(
+            &JfrFile::from_bytes(bytes.clone()),
+            &[SampleEvent::Execution],
+        );
         if bytes.is_empty() {
             assert_eq!(r.unwrap().profile.total_samples, 0);
             continue;
@@ -91,11 +115,17 @@ fn garbage_and_empty_input_are_clear_errors() {
 
 #[test]
 fn a_file_cut_mid_chunk_keeps_the_complete_chunks() {
-    let rec = common::grafana_recordings().into_iter().find(|p| p.ends_with("FastSlow_2024_01_16_180855.jfr")).unwrap();
+    let rec = common::grafana_recordings()
+        .into_iter()
+        .find(|p| p.ends_with("FastSlow_2024_01_16_180855.jfr"))
+        .unwrap();
     let bytes = std::fs::read(&rec).unwrap();
     let spans = JfrFile::from_bytes(bytes.clone()).chunk_spans().0;
     assert!(spans.len() >= 2);
-    let full = read_samples(&rec, &[SampleEvent::Execution]).unwrap().profile.total_samples;
+    let full = read_samples(&rec, &[SampleEvent::Execution])
+        .unwrap()
+        .profile
+        .total_samples;
     let first_only = hch_jfr::samples_of(
         &JfrFile::from_bytes(bytes[..spans[0].size as usize].to_vec()),
         &[SampleEvent::Execution],
@@ -104,14 +134,24 @@ fn a_file_cut_mid_chunk_keeps_the_complete_chunks() {
     .profile
     .total_samples;
     let cut_at = spans[1].start + 1000;
-    let cut = hch_jfr::samples_of(&JfrFile::from_bytes(bytes[..cut_at as usize].to_vec()), &[SampleEvent::Execution])
-        .unwrap();
+    let cut = hch_jfr::samples_of(
+        &JfrFile::from_bytes(bytes[..cut_at as usize].to_vec()),
+        &[SampleEvent::Execution],
+    )
+    .unwrap();
     assert_eq!(cut.profile.total_samples, first_only);
     assert!(first_only <= full);
     match cut.error {
-        Some(Error::Format { location, problem: Problem::ChunkSize { .. } }) => {
+        Some(Error::Format {
+            location,
+            problem: Problem::ChunkSize { .. },
+        }) => {
             assert_eq!(location.chunk, 1);
-            assert_eq!(location.offset, spans[1].start + 8, "the size field of chunk 1");
+            assert_eq!(
+                location.offset,
+                spans[1].start + 8,
+                "the size field of chunk 1"
+            );
         }
         other => panic!("expected a chunk size error, got {other:?}"),
     }
@@ -119,16 +159,23 @@ fn a_file_cut_mid_chunk_keeps_the_complete_chunks() {
 
 #[test]
 fn a_chunk_still_being_written_is_named() {
-    let rec = common::grafana_recordings().into_iter().find(|p| p.ends_with("dump1.jfr")).unwrap();
+    let rec = common::grafana_recordings()
+        .into_iter()
+        .find(|p| p.ends_with("dump1.jfr"))
+        .unwrap();
     let mut bytes = std::fs::read(&rec).unwrap();
     bytes[64] = 3; // generation byte: being written
-    let e = hch_jfr::samples_of(&JfrFile::from_bytes(bytes), &[SampleEvent::Execution]).unwrap_err();
+    let e =
+        hch_jfr::samples_of(&JfrFile::from_bytes(bytes), &[SampleEvent::Execution]).unwrap_err();
     assert!(e.to_string().contains("still being written"), "{e}");
 }
 
 #[test]
 fn zero_record_size_and_forward_checkpoint_chain_are_errors() {
-    let rec = common::grafana_recordings().into_iter().find(|p| p.ends_with("dump1.jfr")).unwrap();
+    let rec = common::grafana_recordings()
+        .into_iter()
+        .find(|p| p.ends_with("dump1.jfr"))
+        .unwrap();
     let good = std::fs::read(&rec).unwrap();
     let mut zero = good.clone();
     zero[68] = 0; // the first record's size

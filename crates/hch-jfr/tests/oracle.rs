@@ -50,7 +50,7 @@ fn summary_and_stacks_equal_jfr_on_every_jdk() {
             hch_testkit::skip(&jdk, "no jfr tool to compare with");
             continue;
         }
-        let rec = record_hotloop(&jdk, "oracle", 3, &[]);
+        let rec = record_hotloop(&jdk, "oracle", 3, "");
         assert_eq!(
             our_summary(&rec),
             normalize(jdk_summary(&jdk, &rec)),
@@ -127,7 +127,7 @@ fn concatenation_of_chunks_from_different_jvms_reads_every_chunk() {
     let jdks = hch_testkit::require_jdks();
     let mut parts = Vec::new();
     for jdk in &jdks {
-        parts.push(record_hotloop(jdk, "concat", 2, &[]));
+        parts.push(record_hotloop(jdk, "concat", 2, ""));
     }
     parts.push(
         grafana_recordings()
@@ -153,4 +153,29 @@ fn concatenation_of_chunks_from_different_jvms_reads_every_chunk() {
     let all = read_samples(&mixed, &[SampleEvent::Execution]).unwrap();
     assert!(all.error.is_none());
     assert_eq!(all.profile.total_samples, sum);
+}
+
+#[test]
+fn cpu_time_samples_equal_jfr_on_jdk25_and_later() {
+    for jdk in hch_testkit::require_jdks() {
+        if jdk.feature < 25 || !jdk.has_tool("jfr") {
+            hch_testkit::skip(&jdk, "jdk.CPUTimeSample exists from JDK 25 on");
+            continue;
+        }
+        let rec = record_hotloop(
+            &jdk,
+            "cputime",
+            3,
+            ",jdk.CPUTimeSample#enabled=true,jdk.CPUTimeSample#throttle=2ms",
+        );
+        let ours = read_samples(&rec, &[SampleEvent::CpuTime]).unwrap();
+        let expected = jdk_stacks(&jdk, &rec, "jdk.CPUTimeSample");
+        assert!(!expected.is_empty(), "no CPUTimeSample on {}", jdk.label());
+        assert_eq!(
+            our_stacks(&ours.profile),
+            expected,
+            "CPU time stacks on {}",
+            jdk.label()
+        );
+    }
 }

@@ -40,20 +40,19 @@ pub fn grafana_recordings() -> Vec<PathBuf> {
 }
 
 /// Records the HotLoop workload on `jdk` for `seconds` with JFR's profile settings and
-/// DebugNonSafepoints, and returns the recording (cached per JDK and test binary run).
-pub fn record_hotloop(jdk: &Jdk, tag: &str, seconds: u32, extra: &[&str]) -> PathBuf {
+/// DebugNonSafepoints (plus `settings`, e.g. `,jdk.CPUTimeSample#enabled=true`), and returns it.
+pub fn record_hotloop(jdk: &Jdk, tag: &str, seconds: u32, settings: &str) -> PathBuf {
     let out = hch_testkit::scratch_dir("recordings")
         .join(format!("hotloop-{tag}-jdk{}.jfr", jdk.feature));
     let _ = std::fs::remove_file(&out);
-    let mut opts: Vec<String> = vec![
+    let opts: Vec<String> = vec![
         "-XX:+UnlockDiagnosticVMOptions".into(),
         "-XX:+DebugNonSafepoints".into(),
         format!(
-            "-XX:StartFlightRecording=settings=profile,filename={}",
+            "-XX:StartFlightRecording=settings=profile{settings},filename={}",
             out.display()
         ),
     ];
-    opts.extend(extra.iter().map(|s| s.to_string()));
     let mut jvm = Jvm::start(
         jdk,
         "HotLoop",

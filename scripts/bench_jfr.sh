@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The JFR reader's benchmark: a flat top-frame profile of a large recording, hch side by side
+# with the JDK's `jfr view hot-methods` and `jfr print`, in one run. Prints a Markdown table.
+#
+#   scripts/bench_jfr.sh BIG.jfr            # an existing large recording
+#   scripts/bench_jfr.sh --make BIG.jfr     # first record one (JDK 21+ needed) and concatenate it
+#
+# Throughput is MB (10^6 bytes) of recording per second of wall time; CPU is user+sys.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+JDK="${JDK:-$(ls -d /usr/lib/jvm/*25* /usr/lib/jvm/*21* 2>/dev/null | head -1)}"
+[ -x "$JDK/bin/jfr" ] || { echo "need a JDK 21+ with jfr (set JDK=...)"; exit 2; }
+
+if [ "${1:-}" = "--make" ]; then
+  big="$2"; tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+  "$JDK/bin/javac" -d "$tmp" examples/HotLoop.java
+  "$JDK/bin/java" -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints \
+    "-XX:StartFlightRecording=settings=profile,jdk.ExecutionSample#period=1ms,filename=$tmp/one.jfr" \
+    -XX:FlightRecorderOptions:maxchunksize=4M -cp "$tmp" HotLoop 90 16 deep >/dev/null
+  : > "$big"
+  while [ "$(stat -c %s "$big")" -lt 300000000 ]; do cat "$tmp/one.jfr" >> "$big"; done
+else
+  big="$1"
+fi
+
+cargo build --release -q -p hch
+hch=target/release/hch
+mb=$(python3 -c "print($(stat -c %s "$big")/1e6)")
+
+run() { # label, command...
+  local label="$1"; shift
+  local t; t=$(mktemp)
+  /usr/bin/time -f "%e %U %S %M" -o "$t" "$@" > /dev/null 2>&1 || true
+  read -r wall user sys rss < "$t"; rm -f "$t"
+  python3 -c "
+w,u,s,r=$wall,$user,$sys,$rss
+print(f'| $label | {w:.2f} | {u+s:.2f} | {r/1024:.0f} | {$mb/w:.0f} |')"
+}
+
+echo "File: $big, $mb MB, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+echo
+echo "| tool | wall s | CPU s | max RSS MB | MB/s (wall) |"
+echo "|---|---|---|---|---|"
+run "hch analyze --flat 100 (2 threads)" "$hch" analyze "$big" --flat 100
+RAYON_NUM_THREADS=1 run "hch analyze --flat 100 (1 thread)" env RAYON_NUM_THREADS=1 "$hch" analyze "$big" --flat 100
+run "jfr view hot-methods" "$JDK/bin/jfr" view hot-methods "$big"
+run "jfr print --events jdk.ExecutionSample" "$JDK/bin/jfr" print --events jdk.ExecutionSample "$big"
+if [ -n "${JFRS_BENCH:-}" ]; then run "jfrs 0.2.5 (top frames)" "$JFRS_BENCH" "$big"; fi
