@@ -267,6 +267,12 @@ fn tls_on_every_jdk() {
                 matches!(e, Error::Tls { .. }),
                 "untrusted certificate accepted: {e}"
             );
+            // The switch for tests: any certificate.
+            let insecure = ConnectOptions {
+                tls_insecure: true,
+                ..ConnectOptions::default()
+            };
+            connect(j.port, &insecure).unwrap().close();
         }
         let j = start(&jdk, &Agent::default(), &dir);
         let e = connect(j.port, &trusted).unwrap_err();
