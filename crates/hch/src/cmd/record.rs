@@ -60,10 +60,22 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     std::fs::write(&settings, jfc(args.interval)).context("writing the JFR settings")?;
     let command = java_command(&args, &settings, &recording, dir.path())?;
     let interrupted = Arc::new(AtomicBool::new(false));
-    let hook = signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted))
-        .context("installing the Ctrl-C handler")?;
+    // Ctrl-C, a terminal hang-up or a SIGTERM to hch all end the program cleanly, never orphan it.
+    let mut hooks = Vec::new();
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        hooks.push(
+            signal_hook::flag::register(sig, Arc::clone(&interrupted))
+                .context("installing the signal handlers")?,
+        );
+    }
     let status = supervise(command, args.duration, &interrupted);
-    signal_hook::low_level::unregister(hook);
+    for h in hooks {
+        signal_hook::low_level::unregister(h);
+    }
     let status = status?;
     if !recording.is_file() {
         return Err(coded(1, format!("the Java command ended ({status}) before JFR wrote a recording: check that it starts a HotSpot JVM (JDK 11+) and that the options above were accepted")));
