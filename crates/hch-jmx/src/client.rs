@@ -90,26 +90,9 @@ impl Client {
             None
         };
         let mut registry = open_registry(host, port, tls.clone(), opts.timeout)?;
-        let reply = registry.call(&calls::lookup("jmxrmi"), true)?;
-        let ack = reply.ack;
-        let (graph, v) = reply
-            .into_result()
-            .map_err(|e| lookup_error(&endpoint, e))?;
-        let server = jrmp::remote_ref(&graph, v)?;
-        registry.send(&jrmp::encode_dgc_ack(&ack))?;
+        let server = lookup(&mut registry, &endpoint)?;
         let mut conn = connector(registry, host, &server, tls, opts)?;
-        let creds = opts
-            .credentials
-            .as_ref()
-            .map(|(u, p)| (u.as_str(), p.as_str()));
-        let reply = conn.call(&calls::new_client(&server.objid, creds), true)?;
-        let ack = reply.ack;
-        let (graph, v) = reply
-            .into_result()
-            .map_err(|e| login_error(&conn.endpoint, e))?;
-        let connection = jrmp::remote_ref(&graph, v)?;
-        // Java acknowledges returns that carry references; it lets the server drop its pin early.
-        conn.send(&jrmp::encode_dgc_ack(&ack))?;
+        let connection = login(&mut conn, &server, opts.credentials.as_ref())?;
         Ok(Client {
             conn,
             connection,
@@ -236,6 +219,34 @@ impl Client {
             other => other,
         }
     }
+}
+
+// Registry.lookup("jmxrmi"): the connector server's stub.
+fn lookup(registry: &mut Conn, endpoint: &str) -> Result<RemoteRef> {
+    let reply = registry.call(&calls::lookup("jmxrmi"), true)?;
+    let ack = reply.ack;
+    let (graph, v) = reply.into_result().map_err(|e| lookup_error(endpoint, e))?;
+    let server = jrmp::remote_ref(&graph, v)?;
+    // Java acknowledges returns that carry references; it lets the server drop its pin early.
+    registry.send(&jrmp::encode_dgc_ack(&ack))?;
+    Ok(server)
+}
+
+// RMIServer.newClient(credentials): the connection's stub.
+fn login(
+    conn: &mut Conn,
+    server: &RemoteRef,
+    creds: Option<&(String, String)>,
+) -> Result<RemoteRef> {
+    let creds = creds.map(|(u, p)| (u.as_str(), p.as_str()));
+    let reply = conn.call(&calls::new_client(&server.objid, creds), true)?;
+    let ack = reply.ack;
+    let (graph, v) = reply
+        .into_result()
+        .map_err(|e| login_error(&conn.endpoint, e))?;
+    let connection = jrmp::remote_ref(&graph, v)?;
+    conn.send(&jrmp::encode_dgc_ack(&ack))?;
+    Ok(connection)
 }
 
 // The registry socket: TLS first when TLS is wanted, plain if the registry is plain.
