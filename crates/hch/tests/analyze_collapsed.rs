@@ -63,3 +63,34 @@ fn a_bad_line_exits_5_naming_the_line() {
     assert_eq!(o.status.code(), Some(5));
     assert!(String::from_utf8_lossy(&o.stderr).contains("line 2"));
 }
+
+#[test]
+fn several_inputs_merge_and_limits_cut_the_hot_set() {
+    let dir = hch_testkit::scratch_dir("analyze-collapsed");
+    let (a, b) = (dir.join("merge-a.collapsed"), dir.join("merge-b.collapsed"));
+    std::fs::write(&a, INPUT).unwrap();
+    std::fs::write(&b, "java/lang/Thread.run_[0];App.other_[1] 7\n").unwrap();
+    let run = |extra: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_hch"))
+            .arg("analyze")
+            .args(["--json"])
+            .args(extra)
+            .arg(&a)
+            .arg(&b)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let all = run(&[]);
+    assert_eq!(all["flat"]["total_samples"], 20);
+    assert_eq!(all["hot"]["blobs"][0]["method"]["name"], "other");
+    assert_eq!(all["hot"]["blobs"][0]["samples"], 10);
+    let cut = run(&["--coverage", "50"]);
+    assert_eq!(cut["hot"]["blobs"].as_array().unwrap().len(), 1);
+    assert_eq!(cut["hot"]["cutoff"], "Coverage");
+    let cut = run(&["--budget", "4K"]);
+    assert_eq!(cut["hot"]["cutoff"], "Budget");
+    let cut = run(&["--min-samples", "9"]);
+    assert_eq!(cut["hot"]["cutoff"], "MinSamples");
+}
