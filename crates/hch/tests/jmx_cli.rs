@@ -68,9 +68,9 @@ fn jcmd_over_jmx_matches_local_jcmd_on_every_jdk() {
     }
 }
 
+/// Logins through the flattened remote options (`hch directives print` takes them).
 #[test]
-#[ignore = "needs RemoteArgs flattened into `hch jcmd` (crates/hch/src/remote_args.rs)"]
-fn jcmd_over_jmx_with_a_login_on_every_jdk() {
+fn directives_print_over_jmx_with_a_login_on_every_jdk() {
     let users = vec![
         ("ctl", "ctlpass", "readwrite"),
         ("mon", "monpass", "readonly"),
@@ -88,47 +88,46 @@ fn jcmd_over_jmx_with_a_login_on_every_jdk() {
         let spec = format!("127.0.0.1:{}", j.port);
         let pw = dir.join("pw");
         std::fs::write(&pw, "ctlpass\n").unwrap();
+        let err = |o: &Output| String::from_utf8_lossy(&o.stderr).to_string();
 
         let o = hch(
             &[
-                "jcmd",
+                "directives",
+                "print",
                 "--user",
                 "ctl",
                 "--password-file",
                 pw.to_str().unwrap(),
                 &spec,
-                "VM.version",
             ],
             &[],
         );
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("Directive:"));
         let o = hch(
-            &["jcmd", "--user", "ctl", &spec, "VM.version"],
+            &["directives", "print", "--user", "ctl", &spec],
             &[("HCH_JMX_PASSWORD", "ctlpass")],
         );
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
 
         let o = hch(
-            &["jcmd", "--user", "ctl", &spec, "VM.version"],
+            &["directives", "print", "--user", "ctl", &spec],
             &[("HCH_JMX_PASSWORD", "wrong")],
         );
-        assert_eq!(o.status.code(), Some(3));
-        assert!(String::from_utf8_lossy(&o.stderr).contains("Invalid username or password"));
+        assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+        assert!(
+            err(&o).contains("Invalid username or password"),
+            "{}",
+            err(&o)
+        );
+        let o = hch(&["directives", "print", &spec], &[]);
+        assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+        assert!(err(&o).contains("Credentials required"), "{}", err(&o));
         let o = hch(
-            &["jcmd", "--user", "mon", &spec, "Compiler.codecache"],
+            &["directives", "print", "--user", "mon", &spec],
             &[("HCH_JMX_PASSWORD", "monpass")],
         );
-        assert_eq!(o.status.code(), Some(3));
-        assert!(String::from_utf8_lossy(&o.stderr).contains("readwrite"));
+        assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+        assert!(err(&o).contains("readwrite"), "{}", err(&o));
     }
 }
