@@ -131,3 +131,39 @@ fn directives_print_over_jmx_with_a_login_on_every_jdk() {
         assert!(err(&o).contains("readwrite"), "{}", err(&o));
     }
 }
+
+/// Ctrl-C during `hch profile HOST:PORT`: exit 130 and no recording left on the target
+/// (checked with the JDK's own jcmd JFR.check).
+#[test]
+fn ctrl_c_during_a_remote_profile_leaves_nothing_on_every_jdk() {
+    use std::io::{BufRead, BufReader};
+    for jdk in require_jdks() {
+        let dir = scratch_dir(&format!("jmx-cli-int-{}", jdk.feature));
+        let j = start(&jdk, &Agent::default(), &dir);
+        let spec = format!("127.0.0.1:{}", j.port);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hch"))
+            .args(["profile", "--duration", "60s", &spec])
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        assert!(first.contains("recording"), "{first}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let ok = Command::new("kill")
+            .arg("-INT")
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(130), "{}", jdk.label());
+        let check = common::local_jcmd(&jdk, j.jvm.pid, "JFR.check");
+        assert!(
+            check.contains("No available recordings"),
+            "{}: {check}",
+            jdk.label()
+        );
+    }
+}
