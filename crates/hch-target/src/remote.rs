@@ -292,7 +292,7 @@ fn target_error(name: &str, command: Option<&str>, e: Error) -> TargetError {
     match (e, command) {
         (Error::Remote(r), Some(cmd)) => {
             let output = if r.has("java.lang.NoSuchMethodException")
-                || r.mentions("not found") && r.has("javax.management.ReflectionException")
+                || (r.mentions("not found") && r.has("javax.management.ReflectionException"))
             {
                 format!(
                     "{r}; no such diagnostic command on this JVM (see `jcmd help` on the target)"
