@@ -101,7 +101,7 @@ fn reregistered_unsafe_park_is_found_by_watch_and_codecache() {
 #[test]
 fn baseline_park_workload_has_no_alert_and_no_verdict() {
     for jdk in hch_testkit::require_jdks() {
-        let t = support::start(&jdk, "Park", Launch::args(["0", "4"]));
+        let t = support::start_with_jmx(&jdk, "Park", Launch::args(["0", "4"]));
         let out = support::hch(&[
             "watch",
             &t.spec,
@@ -116,16 +116,20 @@ fn baseline_park_workload_has_no_alert_and_no_verdict() {
         assert_eq!(out.status.code(), Some(0), "{}: {text}", jdk.label());
         assert!(!text.contains("ALERT"), "{}: {text}", jdk.label());
         assert!(text.contains("alerts: none"), "{text}");
-        let out = support::hch(&["codecache", &t.spec, "--json"]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}: {}",
-            jdk.label(),
-            String::from_utf8_lossy(&out.stdout)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(v["report"]["verdicts"].as_array().map(Vec::len), Some(0));
-        assert!(v["report"]["nmethods"].as_u64().unwrap() > 0);
+        // The same answer by pid (attach) and over JMX.
+        for spec in [t.spec.as_str(), t.jmx.as_deref().unwrap()] {
+            let out = support::hch(&["codecache", spec, "--json"]);
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{} {spec}: {stdout}",
+                jdk.label()
+            );
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(v["report"]["verdicts"].as_array().map(Vec::len), Some(0));
+            assert!(v["report"]["nmethods"].as_u64().unwrap() > 0);
+            assert_eq!(v["jdk"].as_u64(), Some(u64::from(jdk.feature)));
+        }
     }
 }

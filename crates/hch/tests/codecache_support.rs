@@ -8,11 +8,14 @@ use std::process::{Command, Output};
 
 use hch_testkit::{Jdk, Jvm, Launch};
 
-/// A workload JVM and the target spec `hch` reaches it by.
+/// A workload JVM and the target specs `hch` reaches it by.
 #[derive(Debug)]
 pub struct Target {
     pub jvm: Jvm,
+    /// The pid (the attach mechanism).
     pub spec: String,
+    /// `127.0.0.1:PORT` of its JMX agent, when started with one.
+    pub jmx: Option<String>,
 }
 
 /// A free loopback port (closed again before the JVM binds it).
@@ -24,9 +27,18 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Starts a workload reachable by `hch`: through the JVM's JMX agent on a loopback port, the
-/// same `Target` seam a pid goes through.
+/// Starts a workload reachable by pid.
 pub fn start(jdk: &Jdk, workload: &str, launch: Launch) -> Target {
+    let jvm = Jvm::start(jdk, workload, &launch);
+    Target {
+        spec: jvm.java_pid().to_string(),
+        jvm,
+        jmx: None,
+    }
+}
+
+/// Starts a workload reachable by pid and through its JMX agent on a loopback port.
+pub fn start_with_jmx(jdk: &Jdk, workload: &str, launch: Launch) -> Target {
     let port = free_port();
     let p = "-Dcom.sun.management.jmxremote";
     let jmx = [
@@ -37,11 +49,9 @@ pub fn start(jdk: &Jdk, workload: &str, launch: Launch) -> Target {
         format!("{p}.authenticate=false"),
         format!("{p}.ssl=false"),
     ];
-    let jvm = Jvm::start(jdk, workload, &launch.jvm(jmx));
-    Target {
-        jvm,
-        spec: format!("127.0.0.1:{port}"),
-    }
+    let mut t = start(jdk, workload, launch.jvm(jmx));
+    t.jmx = Some(format!("127.0.0.1:{port}"));
+    t
 }
 
 /// Runs the hch binary.

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use hch_codecache::analytics::{self, Analytics};
@@ -14,11 +15,12 @@ use hch_target::Target;
 use serde::Serialize;
 
 use crate::exit::{coded, Status};
+use crate::remote_args::RemoteArgs;
 
 /// Examples shown by `hch codecache --help`.
 pub const EXAMPLES: &str = "\
 Examples:
-  hch codecache 12345                 diagnose the JVM with pid 12345
+  hch codecache 12345                 diagnose the JVM with pid 12345 (containers too)
   hch codecache 12345 --json          the same as JSON
   hch codecache 10.0.0.5:9010         a remote JVM over JMX
   hch codecache --codecache-file cc.txt --codelist-file list.txt --jdk 17
@@ -38,7 +40,19 @@ pub struct Args {
     #[arg(long)]
     pub no_analytics: bool,
     #[command(flatten)]
+    pub connect: Connect,
+    #[command(flatten)]
     pub files: FileArgs,
+}
+
+/// How to reach a live JVM.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Connect {
+    /// How long to wait for a local JVM to answer the attach handshake.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 /// Saved outputs to analyze instead of a live JVM.
@@ -69,18 +83,12 @@ pub struct Snapshot {
     pub analytics: Option<Analytics>,
 }
 
-/// Opens a live target from its spec (pid or host:port).
-pub fn open(spec: &str) -> anyhow::Result<Box<dyn Target>> {
-    if spec.contains(':') {
-        return Ok(hch_target::remote::open(
-            spec,
-            &hch_target::remote::RemoteOptions::default(),
-        )?);
-    }
-    Err(coded(
-        3,
-        format!("cannot attach to `{spec}`: attaching by pid is not available in this build yet"),
-    ))
+/// Opens a live target from its spec: a local pid, or host:port over JMX.
+pub fn open(spec: &str, c: &Connect) -> anyhow::Result<Box<dyn Target>> {
+    let mut o = hch_target::OpenOptions::default();
+    o.attach.timeout = c.timeout;
+    o.remote = c.remote.to_options()?;
+    Ok(hch_target::open(spec, &o)?)
 }
 
 /// The JDK feature version from `VM.version` (`JDK 17.0.15` line), if it can be read.
@@ -192,7 +200,7 @@ struct Output<'a> {
 pub fn run(args: Args) -> anyhow::Result<Status> {
     let (name, jdk, snap) = match &args.target {
         Some(spec) => {
-            let mut t = open(spec)?;
+            let mut t = open(spec, &args.connect)?;
             let jdk = feature(t.as_mut());
             (
                 t.describe(),

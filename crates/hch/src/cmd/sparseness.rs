@@ -3,19 +3,25 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use hch_codecache::sparse::{self, Figures, HotMethod, Sparseness};
 use hch_codecache::MethodRef;
 use hch_profile::hotset::Sizes;
+use hch_target::jfr::RecordOptions;
+use hch_target::remote::{record_remote, RemoteRecording, RemoteSettings};
 use serde::Serialize;
 
-use crate::cmd::codecache::{feature, from_files, open, snapshot, FileArgs, Snapshot};
+use crate::cmd::codecache::{feature, from_files, open, snapshot, Connect, FileArgs, Snapshot};
 use crate::exit::{coded, Status};
 
 /// Examples shown by `hch sparseness --help`.
 pub const EXAMPLES: &str = "\
 Examples:
+  hch sparseness 12345 --duration 20s --svg map.svg      profile it with JFR for 20 s first
   hch sparseness 12345 --profile rec.jfr --svg map.svg   hot set from a recording of that JVM
   hch sparseness 12345 --profile hot.json                hot set from a directives file
   hch sparseness --codelist-file list.txt --codecache-file cc.txt --profile stacks.txt
@@ -29,8 +35,16 @@ pub struct Args {
     /// The JVM: a pid, or host:port for JMX. Not needed with --codelist-file.
     pub target: Option<String>,
     /// The hot set: a JFR recording, collapsed stacks, or a Compiler Control directives file.
-    #[arg(long, value_name = "FILE")]
-    pub profile: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "duration",
+        conflicts_with = "duration"
+    )]
+    pub profile: Option<PathBuf>,
+    /// Profile the live TARGET with JFR for this long to find the hot set.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, requires = "target")]
+    pub duration: Option<Duration>,
     /// Hot methods to take from a profile, hottest first.
     #[arg(long, default_value_t = 1000)]
     pub top: usize,
@@ -41,14 +55,21 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
+    pub connect: Connect,
+    #[command(flatten)]
     pub files: FileArgs,
 }
 
 /// Runs `hch sparseness`.
 pub fn run(args: Args) -> anyhow::Result<Status> {
+    // A live profile comes first: the addresses must be read after it, as they are now.
+    let recording = match (&args.target, args.duration) {
+        (Some(spec), Some(d)) => Some(record(spec, d, &args.connect)?),
+        _ => None,
+    };
     let snap = match &args.target {
         Some(spec) => {
-            let mut t = open(spec)?;
+            let mut t = open(spec, &args.connect)?;
             let jdk = feature(t.as_mut());
             snapshot(t.as_mut(), jdk, true, false)?
         }
@@ -58,7 +79,13 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         .list
         .as_ref()
         .ok_or_else(|| coded(2, "give a TARGET or --codelist-file (and --codecache-file)"))?;
-    let hot = hot_methods(&args.profile, list, args.top)?;
+    let hot = match (&recording, &args.profile) {
+        (Some(bytes), _) => {
+            hot_from_recording(bytes.clone(), Path::new("live recording"), list, args.top)?
+        }
+        (None, Some(path)) => hot_methods(path, list, args.top)?,
+        (None, None) => return Err(coded(2, "give --profile FILE or --duration D")),
+    };
     let s = sparse::join(list, &snap.cache, &hot);
     if let Some(path) = &args.svg {
         std::fs::write(path, sparse::svg(list, &snap.cache, &s))
@@ -79,6 +106,27 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         )?;
     }
     Ok(Status(0))
+}
+
+/// Records the target with JFR (CPU samples only); nothing is left running or on disk after.
+fn record(spec: &str, d: Duration, c: &Connect) -> anyhow::Result<Vec<u8>> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&cancel))?;
+    signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&cancel))?;
+    let opts = RecordOptions::new(d);
+    if spec.parse::<u32>().is_err() {
+        let rec = RemoteRecording {
+            settings: RemoteSettings::Jfc(opts.settings_xml()),
+            duration: d,
+        };
+        return Ok(record_remote(spec, &c.remote.to_options()?, &rec, &cancel)?);
+    }
+    let mut t = open(spec, c)?;
+    let pb = crate::output::progress(d.as_secs().max(1), "profiling");
+    let mut progress = |elapsed: Duration, _total: Duration| pb.set_position(elapsed.as_secs());
+    let bytes = hch_target::jfr::record(t.as_mut(), &opts, &cancel, &mut progress);
+    pb.finish_and_clear();
+    Ok(bytes?)
 }
 
 /// The JSON document.
@@ -102,7 +150,29 @@ fn hot_methods(
     {
         return from_directives(path, &String::from_utf8_lossy(&head));
     }
-    let opts = hch_profile::AnalyzeOptions {
+    let a = hch_profile::from_recordings(&[path.to_path_buf()], &profile_options(list, top))
+        .map_err(|e| coded(5, format!("{}: {e}", path.display())))?;
+    Ok(hot_of(&a))
+}
+
+/// The hot methods of a recording held in memory.
+fn hot_from_recording(
+    bytes: Vec<u8>,
+    source: &Path,
+    list: &hch_codecache::codelist::Codelist,
+    top: usize,
+) -> anyhow::Result<Vec<HotMethod>> {
+    let a = hch_profile::from_live_recording(bytes, source, &profile_options(list, top))
+        .map_err(|e| coded(5, format!("live recording: {e}")))?;
+    Ok(hot_of(&a))
+}
+
+/// The analysis options: measured sizes, no budget cut (sparseness wants the whole hot set).
+fn profile_options(
+    list: &hch_codecache::codelist::Codelist,
+    top: usize,
+) -> hch_profile::AnalyzeOptions {
+    hch_profile::AnalyzeOptions {
         sizes: Sizes::from_codelist(list),
         hot: hch_profile::hotset::HotOptions {
             top,
@@ -110,10 +180,12 @@ fn hot_methods(
             ..Default::default()
         },
         ..Default::default()
-    };
-    let a = hch_profile::from_recordings(&[path.to_path_buf()], &opts)
-        .map_err(|e| coded(5, format!("{}: {e}", path.display())))?;
-    Ok(a.hot
+    }
+}
+
+/// Hot blobs as hot methods, hottest first.
+fn hot_of(a: &hch_profile::Analysis) -> Vec<HotMethod> {
+    a.hot
         .blobs
         .iter()
         .map(|b| HotMethod {
@@ -124,7 +196,7 @@ fn hot_methods(
             },
             samples: b.samples,
         })
-        .collect())
+        .collect()
 }
 
 /// The `match` patterns of a directives file, one sample each (directives carry no weights).

@@ -11,7 +11,7 @@ use anyhow::Context;
 use hch_codecache::watch::{Alert, Subject, WatchOptions, Watcher};
 use serde::Serialize;
 
-use crate::cmd::codecache::{feature, open, snapshot, Snapshot};
+use crate::cmd::codecache::{feature, open, snapshot, Connect, Snapshot};
 use crate::exit::{coded, Status};
 
 /// Examples shown by `hch watch --help`.
@@ -48,6 +48,8 @@ pub struct Args {
     /// Serve Prometheus metrics at http://ADDR/metrics.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
+    #[command(flatten)]
+    pub connect: Connect,
 }
 
 /// One JSON line.
@@ -80,7 +82,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     if let Some(addr) = &args.listen {
         serve(addr, Arc::clone(&metrics))?;
     }
-    let mut t = open(&args.target)?;
+    let mut t = open(&args.target, &args.connect)?;
     let jdk = feature(t.as_mut());
     let mut w = Watcher::new(WatchOptions::default());
     let mut out = std::io::stdout().lock();
