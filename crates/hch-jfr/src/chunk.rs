@@ -1,6 +1,6 @@
 //! One chunk: its header, metadata, constant pool index and records.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -33,7 +33,7 @@ pub struct RawEvent<'a> {
 /// Constant pool entries of one chunk: type id -> key -> offset of the value in the chunk.
 #[derive(Debug, Default)]
 pub(crate) struct Pools {
-    by_type: HashMap<u64, FxHashMap<u64, u32>>,
+    by_type: FxHashMap<u64, FxHashMap<u64, u32>>,
 }
 
 impl Pools {
@@ -57,9 +57,9 @@ pub struct Chunk<'a> {
     pub start: u64,
     /// The header.
     pub header: ChunkHeader,
-    /// The chunk's types.
-    pub metadata: Metadata,
-    pub(crate) layouts: Layouts,
+    /// The chunk's types (shared with other chunks whose metadata event is byte-identical).
+    pub metadata: Arc<Metadata>,
+    pub(crate) layouts: Arc<Layouts>,
     pub(crate) pools: Pools,
     pub(crate) bytes: &'a [u8],
     /// How many checkpoint records the chunk has.
@@ -69,20 +69,27 @@ pub struct Chunk<'a> {
 impl<'a> Chunk<'a> {
     /// Parses a chunk: `bytes` is exactly the chunk (header included), `start` its file offset.
     pub fn parse(bytes: &'a [u8], index: usize, start: u64) -> Result<Chunk<'a>, Error> {
-        Self::parse_raw(bytes, index)
-            .map_err(|e| e.at(index, start))
-            .map(|mut c| {
-                c.start = start;
-                c
-            })
+        Self::parse_cached(bytes, index, start, &MetadataCache::default())
     }
 
-    fn parse_raw(bytes: &'a [u8], index: usize) -> RawResult<Chunk<'a>> {
+    /// Parses a chunk, reusing the types of an earlier chunk whose metadata event has the
+    /// very same bytes (never by id: ids clash between JVMs).
+    pub(crate) fn parse_cached(
+        bytes: &'a [u8],
+        index: usize,
+        start: u64,
+        cache: &MetadataCache,
+    ) -> Result<Chunk<'a>, Error> {
+        let mut c = Self::parse_raw(bytes, index, cache).map_err(|e| e.at(index, start))?;
+        c.start = start;
+        Ok(c)
+    }
+
+    fn parse_raw(bytes: &'a [u8], index: usize, cache: &MetadataCache) -> RawResult<Chunk<'a>> {
         let header = ChunkHeader::parse(bytes)?;
         let bytes = &bytes[..header.size as usize];
         let md_offset = find_metadata(bytes, &header)?;
-        let metadata = Metadata::parse(bytes, md_offset)?;
-        let layouts = Layouts::new(&metadata);
+        let (metadata, layouts) = cache.get_or_parse(bytes, md_offset)?;
         let mut chunk = Chunk {
             index,
             start: 0,
@@ -234,6 +241,45 @@ impl<'a> Chunk<'a> {
     pub fn pool_len(&self, type_id: u64) -> usize {
         self.pools.count(type_id)
     }
+}
+
+/// Types parsed from metadata events, keyed by the events' exact bytes.
+#[derive(Debug, Default)]
+pub(crate) struct MetadataCache {
+    entries: std::sync::Mutex<Vec<(Vec<u8>, Arc<Metadata>, Arc<Layouts>)>>,
+}
+
+/// How many distinct metadata events the cache keeps (a file rarely has more than a few).
+const METADATA_CACHE_SIZE: usize = 8;
+
+impl MetadataCache {
+    fn get_or_parse(&self, chunk: &[u8], pos: usize) -> RawResult<(Arc<Metadata>, Arc<Layouts>)> {
+        let raw = metadata_bytes(chunk, pos);
+        if let (Some(raw), Ok(entries)) = (raw, self.entries.lock()) {
+            if let Some((_, m, l)) = entries.iter().find(|(b, _, _)| b.as_slice() == raw) {
+                return Ok((Arc::clone(m), Arc::clone(l)));
+            }
+        }
+        let metadata = Arc::new(Metadata::parse(chunk, pos)?);
+        let layouts = Arc::new(Layouts::new(&metadata));
+        if let (Some(raw), Ok(mut entries)) = (raw, self.entries.lock()) {
+            if entries.len() < METADATA_CACHE_SIZE {
+                entries.push((raw.to_vec(), Arc::clone(&metadata), Arc::clone(&layouts)));
+            }
+        }
+        Ok((metadata, layouts))
+    }
+}
+
+/// The bytes of the metadata record at `pos` after its size and type id, when well framed.
+fn metadata_bytes(chunk: &[u8], pos: usize) -> Option<&[u8]> {
+    let mut c = Cursor::new(chunk, pos);
+    let size = c.varint().ok()? as usize;
+    let end = pos.checked_add(size).filter(|&e| e <= chunk.len())?;
+    c.varint().ok()?;
+    c.varint().ok()?; // start time differs between otherwise equal metadata events
+    c.varint().ok()?; // duration
+    chunk.get(c.pos()..end)
 }
 
 /// Finds the metadata record: where the header says, else the last one in the chunk.

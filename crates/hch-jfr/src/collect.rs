@@ -45,7 +45,7 @@ pub(crate) fn collect_chunk(
                 .map_err(|e| chunk.locate(e))?;
             *counts.entry((ti, key)).or_insert(0) += 1;
             out.total += 1;
-        } else if facts_ids.wants(r.type_id) {
+        } else if facts_ids.wants(r.type_id, &out.facts) {
             let v = chunk.event_json(&r)?;
             facts_ids.absorb(chunk, r.type_id, &v, &mut out.facts);
         }
@@ -127,8 +127,13 @@ impl FactIds {
         }
     }
 
-    fn wants(&self, id: u64) -> bool {
-        Some(id) == self.info || Some(id) == self.flag || Some(id) == self.setting
+    /// Whether an event may still add a fact: flags stop mattering once DebugNonSafepoints is
+    /// known (a chunk has ~700 of them), settings once the sampling period is.
+    fn wants(&self, id: u64, facts: &JvmFacts) -> bool {
+        let id = Some(id);
+        id == self.info
+            || (id == self.flag && facts.debug_non_safepoints.is_none())
+            || (id == self.setting && facts.sample_period_ns.is_none())
     }
 
     fn absorb(&self, chunk: &Chunk<'_>, id: u64, v: &serde_json::Value, facts: &mut JvmFacts) {

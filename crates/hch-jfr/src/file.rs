@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::chunk::Chunk;
+use crate::chunk::{Chunk, MetadataCache};
 use crate::error::{Error, Problem, RawError};
 use crate::header::{ChunkHeader, HEADER_SIZE};
 
@@ -147,30 +147,43 @@ impl JfrFile {
         T: Send,
         F: Fn(&Chunk<'_>) -> Result<T, Error> + Sync,
     {
+        let mut results = Vec::new();
+        let (chunks, error) = self.par_chunks_each(f, |i, v| results.push((i, v)));
+        PerChunk { results, error, chunks }
+    }
+
+    /// Like [`JfrFile::par_chunks`], but hands each result to `sink` in chunk order as soon as
+    /// its batch is done, so memory stays bounded by the chunks in flight, not the file.
+    /// Returns the number of chunks found and the first error.
+    pub fn par_chunks_each<T, F, S>(&self, f: F, mut sink: S) -> (usize, Option<Error>)
+    where
+        T: Send,
+        F: Fn(&Chunk<'_>) -> Result<T, Error> + Sync,
+        S: FnMut(usize, T),
+    {
         let (spans, walk_error) = self.chunk_spans();
-        let outcomes: Vec<Result<T, Error>> = spans
-            .par_iter()
-            .with_max_len(1)
-            .map(|s| {
-                let bytes = self.read_at(s.start, s.size as usize)?;
-                let chunk = Chunk::parse(&bytes, s.index, s.start)?;
-                f(&chunk)
-            })
-            .collect();
-        let mut out = PerChunk {
-            results: Vec::new(),
-            error: None,
-            chunks: spans.len(),
-        };
-        for (i, r) in outcomes.into_iter().enumerate() {
-            match r {
-                Ok(v) => out.results.push((i, v)),
-                Err(e) if out.error.is_none() => out.error = Some(self.locate(e)),
-                Err(_) => {}
+        let cache = MetadataCache::default();
+        let batch = rayon::current_num_threads().max(1) * 2;
+        let mut first_error = None;
+        for group in spans.chunks(batch) {
+            let outcomes: Vec<Result<T, Error>> = group
+                .par_iter()
+                .with_max_len(1)
+                .map(|s| {
+                    let bytes = self.read_at(s.start, s.size as usize)?;
+                    let chunk = Chunk::parse_cached(&bytes, s.index, s.start, &cache)?;
+                    f(&chunk)
+                })
+                .collect();
+            for (s, r) in group.iter().zip(outcomes) {
+                match r {
+                    Ok(v) => sink(s.index, v),
+                    Err(e) if first_error.is_none() => first_error = Some(self.locate(e)),
+                    Err(_) => {}
+                }
             }
         }
-        out.error = out.error.or(walk_error);
-        out
+        (spans.len(), first_error.or(walk_error))
     }
 
     /// Visits chunks one after another, in order (for printing events in file order).
@@ -179,9 +192,10 @@ impl JfrFile {
         F: FnMut(&Chunk<'_>) -> Result<(), Error>,
     {
         let (spans, walk_error) = self.chunk_spans();
+        let cache = MetadataCache::default();
         for s in &spans {
             let bytes = self.read_at(s.start, s.size as usize)?;
-            let chunk = Chunk::parse(&bytes, s.index, s.start).map_err(|e| self.locate(e))?;
+            let chunk = Chunk::parse_cached(&bytes, s.index, s.start, &cache).map_err(|e| self.locate(e))?;
             f(&chunk).map_err(|e| self.locate(e))?;
         }
         walk_error.map_or(Ok(()), Err)

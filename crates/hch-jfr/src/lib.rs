@@ -62,19 +62,21 @@ pub fn read_samples(path: &Path, events: &[SampleEvent]) -> Result<SampleRead, E
 
 /// Reads the given sample events of a recording already opened (a file or bytes in memory).
 pub fn samples_of(file: &JfrFile, events: &[SampleEvent]) -> Result<SampleRead, Error> {
-    let per = file.par_chunks(|c| collect::collect_chunk(c, events));
-    if per.results.is_empty() {
-        if let Some(e) = per.error {
+    let mut merger = samples::Merger::default();
+    let mut read = 0;
+    let (chunks, error) = file.par_chunks_each(
+        |c| collect::collect_chunk(c, events),
+        |_, r| {
+            read += 1;
+            merger.add(r);
+        },
+    );
+    if read == 0 {
+        if let Some(e) = error {
             return Err(e);
         }
     }
-    let read = per.results.len();
-    let profile = samples::merge(per.results.into_iter().map(|(_, r)| r).collect());
-    Ok(SampleRead {
-        profile,
-        error: per.error,
-        chunks: (per.chunks.max(read), read),
-    })
+    Ok(SampleRead { profile: merger.finish(), error, chunks: (chunks.max(read), read) })
 }
 
 /// Calls `f` with every event of the named types, in file order, decoded to JSON with its

@@ -1,6 +1,6 @@
 //! The metadata event: a string table and an element tree that declares every type of a chunk.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 
@@ -43,8 +43,8 @@ pub struct ClassDef {
 pub struct Metadata {
     /// All types, in declaration order.
     pub classes: Vec<ClassDef>,
-    by_id: HashMap<u64, usize>,
-    by_name: HashMap<String, usize>,
+    by_id: FxHashMap<u64, usize>,
+    by_name: FxHashMap<String, usize>,
 }
 
 impl Metadata {

@@ -144,13 +144,18 @@ pub struct SampleProfile {
     pub facts: JvmFacts,
 }
 
-/// Merges per-chunk results (in chunk order) into one deterministic profile.
-pub(crate) fn merge(parts: Vec<crate::collect::ChunkSamples>) -> SampleProfile {
-    use std::collections::HashMap;
-    let mut methods: HashMap<MethodInfo, u32> = HashMap::new();
-    let mut stacks: HashMap<(Vec<Frame>, bool), u64> = HashMap::new();
-    let mut out = SampleProfile::default();
-    for part in parts {
+/// Merges per-chunk results, fed in chunk order, into one deterministic profile.
+#[derive(Debug, Default)]
+pub(crate) struct Merger {
+    methods: rustc_hash::FxHashMap<MethodInfo, u32>,
+    stacks: rustc_hash::FxHashMap<(Vec<Frame>, bool), u64>,
+    out: SampleProfile,
+}
+
+impl Merger {
+    /// Adds one chunk's samples.
+    pub(crate) fn add(&mut self, part: crate::collect::ChunkSamples) {
+        let methods = &mut self.methods;
         let remap: Vec<u32> = part
             .methods
             .into_iter()
@@ -160,44 +165,36 @@ pub(crate) fn merge(parts: Vec<crate::collect::ChunkSamples>) -> SampleProfile {
             })
             .collect();
         for s in part.stacks {
-            let frames = s
-                .frames
-                .iter()
-                .map(|f| Frame {
-                    method: remap[f.method as usize],
-                    ..*f
-                })
-                .collect();
-            *stacks.entry((frames, s.truncated)).or_insert(0) += s.samples;
+            let frames = s.frames.iter().map(|f| Frame { method: remap[f.method as usize], ..*f }).collect();
+            *self.stacks.entry((frames, s.truncated)).or_insert(0) += s.samples;
         }
-        out.total_samples += part.total;
-        merge_facts(&mut out.facts, part.facts);
+        self.out.total_samples += part.total;
+        merge_facts(&mut self.out.facts, part.facts);
     }
-    // Sort methods, then renumber stacks, so the result does not depend on chunk or hash order.
-    let mut by_name: Vec<(MethodInfo, u32)> = methods.into_iter().collect();
-    by_name.sort();
-    let mut renumber = vec![0u32; by_name.len()];
-    for (new, (_, old)) in by_name.iter().enumerate() {
-        renumber[*old as usize] = new as u32;
+
+    /// Sorts methods, then renumbers and sorts stacks, so the result does not depend on chunk
+    /// or hash order.
+    pub(crate) fn finish(self) -> SampleProfile {
+        let mut out = self.out;
+        let mut by_name: Vec<(MethodInfo, u32)> = self.methods.into_iter().collect();
+        by_name.sort();
+        let mut renumber = vec![0u32; by_name.len()];
+        for (new, (_, old)) in by_name.iter().enumerate() {
+            renumber[*old as usize] = new as u32;
+        }
+        out.methods = by_name.into_iter().map(|(m, _)| m).collect();
+        out.stacks = self
+            .stacks
+            .into_iter()
+            .map(|((frames, truncated), samples)| Stack {
+                frames: frames.into_iter().map(|f| Frame { method: renumber[f.method as usize], ..f }).collect(),
+                truncated,
+                samples,
+            })
+            .collect();
+        out.stacks.sort_by(|a, b| (&a.frames, a.truncated).cmp(&(&b.frames, b.truncated)));
+        out
     }
-    out.methods = by_name.into_iter().map(|(m, _)| m).collect();
-    out.stacks = stacks
-        .into_iter()
-        .map(|((frames, truncated), samples)| Stack {
-            frames: frames
-                .into_iter()
-                .map(|f| Frame {
-                    method: renumber[f.method as usize],
-                    ..f
-                })
-                .collect(),
-            truncated,
-            samples,
-        })
-        .collect();
-    out.stacks
-        .sort_by(|a, b| (&a.frames, a.truncated).cmp(&(&b.frames, b.truncated)));
-    out
 }
 
 /// Keeps the first fact each chunk offers; the sampling period is the smallest seen.
