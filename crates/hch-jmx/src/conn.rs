@@ -51,6 +51,8 @@ pub(crate) struct Conn {
     buf: Vec<u8>,
     pub(crate) endpoint: String,
     pub(crate) tls: bool,
+    /// Why the stream is out of step (a reply cut short or unparseable); no call may follow.
+    broken: Option<String>,
 }
 
 impl std::fmt::Debug for Conn {
@@ -83,6 +85,7 @@ impl Conn {
             buf: Vec::new(),
             endpoint,
             tls: is_tls,
+            broken: None,
         };
         conn.handshake()?;
         Ok(conn)
@@ -115,7 +118,26 @@ impl Conn {
 
     // Sends a Call and parses its Return, reading as much as the parser says is missing.
     pub(crate) fn call(&mut self, msg: &[u8], has_value: bool) -> Result<Return> {
-        self.send(msg)?;
+        if let Some(why) = &self.broken {
+            let context = format!(
+                "{}: the connection failed earlier ({why}); connect again",
+                self.endpoint
+            );
+            return Err(Error::Io {
+                context,
+                source: io::ErrorKind::NotConnected.into(),
+            });
+        }
+        let r = self.send(msg).and_then(|()| self.read_return(has_value));
+        if let Err(e) = &r {
+            // JRMP has no framing: after a failed reply the next one cannot be found.
+            self.broken = Some(e.to_string());
+            self.buf.clear();
+        }
+        r
+    }
+
+    fn read_return(&mut self, has_value: bool) -> Result<Return> {
         loop {
             match jrmp::parse_return(&self.buf, has_value) {
                 Ok(r) => {

@@ -124,3 +124,60 @@ fn huge_claimed_length_is_not_allocated() {
         "{e}"
     );
 }
+
+// Points the stubs in captured replies at `port` (the capture's server listened on 19917).
+fn repoint(mut b: Vec<u8>, port: u16) -> Vec<u8> {
+    let mut pat = vec![0x00, 0x09];
+    pat.extend(b"127.0.0.1");
+    pat.extend(19917u32.to_be_bytes());
+    let mut i = 0;
+    while let Some(at) = b[i..].windows(pat.len()).position(|w| w == pat) {
+        let p = i + at + pat.len() - 4;
+        b[p..p + 4].copy_from_slice(&u32::from(port).to_be_bytes());
+        i = p + 4;
+    }
+    b
+}
+
+/// A session that logs in, then gets a reply cut short by a silent server: that call times
+/// out, and the connection refuses further calls instead of parsing from the middle of a reply.
+#[test]
+fn connection_is_unusable_after_a_failed_reply() {
+    let s2c = captured_s2c();
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (lookup, new_client) = (
+        repoint(s2c[16..243].to_vec(), port),
+        repoint(s2c[532..763].to_vec(), port),
+    );
+    let cut = s2c[1136..1160].to_vec(); // the first 24 bytes of the VmVersion reply
+    std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut hello = [0u8; 7];
+        s.read_exact(&mut hello).unwrap();
+        for part in [&s2c[..16], &lookup[..], &new_client[..], &cut[..]] {
+            s.write_all(part).unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        std::thread::sleep(Duration::from_secs(3));
+    });
+    let opts = ConnectOptions {
+        timeout: Duration::from_secs(1),
+        ..ConnectOptions::default()
+    };
+    let mut c = Client::connect("127.0.0.1", port, &opts).unwrap();
+    let e = c
+        .get_attribute("java.lang:type=Runtime", "VmVersion")
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Io { context, .. } if context.contains("in time")),
+        "{e}"
+    );
+    let e = c
+        .get_attribute("java.lang:type=Runtime", "VmVersion")
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Io { context, .. } if context.contains("failed earlier")),
+        "{e}"
+    );
+}
