@@ -136,21 +136,26 @@ fn directives_print_over_jmx_with_a_login_on_every_jdk() {
 /// (checked with the JDK's own jcmd JFR.check).
 #[test]
 fn ctrl_c_during_a_remote_profile_leaves_nothing_on_every_jdk() {
-    use std::io::{BufRead, BufReader};
     for jdk in require_jdks() {
         let dir = scratch_dir(&format!("jmx-cli-int-{}", jdk.feature));
         let j = start(&jdk, &Agent::default(), &dir);
         let spec = format!("127.0.0.1:{}", j.port);
         let mut child = Command::new(env!("CARGO_BIN_EXE_hch"))
             .args(["profile", "--duration", "60s", &spec])
-            .stderr(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        assert!(first.contains("recording"), "{first}");
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        // Interrupt once the recording runs on the target, as the JDK's jcmd sees it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while common::local_jcmd(&jdk, j.jvm.pid, "JFR.check").contains("No available recordings") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{}: no recording started",
+                jdk.label()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
         let ok = Command::new("kill")
             .arg("-INT")
             .arg(child.id().to_string())
