@@ -282,19 +282,31 @@ fn ctrl_c(jdk: &Jdk) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs(3));
+    // The workload's output comes on hch's stderr; interrupt a second after it is running.
+    let mut child = child;
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            if line.starts_with("READY") {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("the workload never printed READY");
+    std::thread::sleep(Duration::from_secs(1));
     let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
     let start = Instant::now();
     let o = child.wait_with_output().unwrap();
+    let err = reader.join().unwrap();
     assert!(start.elapsed() < Duration::from_secs(30));
-    assert_eq!(
-        o.status.code(),
-        Some(130),
-        "{}: {}",
-        jdk.label(),
-        text(&o.stderr)
-    );
+    assert_eq!(o.status.code(), Some(130), "{}: {err}", jdk.label());
     let out = text(&o.stdout);
     assert!(
         out.starts_with("--- Execution profile ---\nTotal samples       : "),

@@ -72,7 +72,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
                 .context("installing the signal handlers")?,
         );
     }
-    let status = supervise(command, args.duration, &interrupted);
+    let status = supervise(command, args.duration, dir.path(), &interrupted);
     for h in hooks {
         signal_hook::low_level::unregister(h);
     }
@@ -137,30 +137,47 @@ fn java_command(
     Ok(cmd)
 }
 
-/// Runs the program until it exits, the duration passes or Ctrl-C; then ends it cleanly.
+/// Runs the program until it exits, the duration passes or Ctrl-C; then ends it cleanly. The
+/// duration counts from when JFR started recording, not from the launch: a JVM that starts
+/// slowly on a busy machine still gets the whole duration recorded.
 fn supervise(
     mut cmd: Command,
     duration: Option<Duration>,
+    repo: &Path,
     interrupted: &AtomicBool,
 ) -> anyhow::Result<ExitStatus> {
     let child = cmd.spawn().context("starting the Java command")?;
     let mut guard = ChildGuard(child);
-    let pb = crate::output::progress(duration.map_or(0, |d| d.as_secs()), "recording");
-    let start = Instant::now();
+    let pb = crate::output::progress(duration.map_or(0, |d| d.as_secs()), "starting");
+    let launched = Instant::now();
+    let mut recording_since: Option<Instant> = None;
     loop {
         if let Some(st) = guard.0.try_wait()? {
             pb.finish_and_clear();
             return Ok(st);
         }
-        let over = duration.is_some_and(|d| start.elapsed() >= d);
+        if recording_since.is_none() && (jfr_started(repo) || launched.elapsed() > START_WAIT) {
+            recording_since = Some(Instant::now());
+            pb.set_message("recording");
+        }
+        let elapsed = recording_since.map_or(Duration::ZERO, |t| t.elapsed());
+        let over = duration.is_some_and(|d| recording_since.is_some() && elapsed >= d);
         if over || interrupted.load(Ordering::Relaxed) {
             pb.finish_and_clear();
             eprintln!("hch: ending the program (SIGTERM) so that JFR writes the recording");
             return guard.terminate();
         }
-        pb.set_position(start.elapsed().as_secs());
+        pb.set_position(elapsed.as_secs());
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Longest wait for JFR to start before the duration counts from the launch anyway.
+const START_WAIT: Duration = Duration::from_secs(60);
+
+/// JFR has started once it made its repository directory (`<date>_<pid>`) in ours.
+fn jfr_started(repo: &Path) -> bool {
+    std::fs::read_dir(repo).is_ok_and(|rd| rd.flatten().any(|e| e.path().is_dir()))
 }
 
 /// Kills the program if hch itself fails, so nothing outlives hch.
