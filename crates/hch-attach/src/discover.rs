@@ -6,8 +6,8 @@ use std::fs;
 use std::os::unix::fs::FileTypeExt;
 
 use crate::hsperf::PerfData;
+use crate::process::{jvm_options, read_status, same_namespace};
 use crate::procfs::{self, Status};
-use crate::vm::{jvm_options, read_status, same_namespace};
 
 /// Whether hch can attach to a JVM, and if not, why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -66,8 +66,9 @@ pub struct JvmProcess {
     pub vendor: Option<String>,
     /// The JDK directory as the JVM sees it, when known.
     pub java_home: Option<String>,
-    /// Whether it lives in another pid or mount namespace (a container).
-    pub in_container: bool,
+    /// Whether it lives in another pid or mount namespace (a container); `None` when hch may
+    /// not look.
+    pub in_container: Option<bool>,
     /// Whether hch can attach.
     pub attach: AttachState,
     /// `attach.is_attachable()`, spelled out for JSON readers.
@@ -123,10 +124,19 @@ pub fn probe(pid: u32, passwd: &str) -> Option<JvmProcess> {
         version,
         vendor: text("java.property.java.vm.vendor"),
         java_home: java_home.or_else(|| text("java.property.java.home")),
-        in_container: !same_namespace(pid, "pid") || !same_namespace(pid, "mnt"),
+        in_container: in_container(pid),
         attach,
         attachable: attach.is_attachable(),
     })
+}
+
+/// Whether another pid or mount namespace holds the process; `None` when that cannot be seen.
+fn in_container(pid: u32) -> Option<bool> {
+    match (same_namespace(pid, "pid"), same_namespace(pid, "mnt")) {
+        (Some(false), _) | (_, Some(false)) => Some(true),
+        (Some(true), Some(true)) => Some(false),
+        _ => None,
+    }
 }
 
 /// The JVM's hsperfdata file, found under any user's directory in its own `/tmp`.

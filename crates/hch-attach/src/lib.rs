@@ -23,8 +23,10 @@
 
 pub mod discover;
 mod error;
+mod handshake;
 pub mod hsperf;
 mod os;
+mod process;
 pub mod procfs;
 pub mod protocol;
 mod vm;

@@ -4,19 +4,19 @@
 //! SIGQUIT to the host pid, a bounded wait for `.java_pid<nspid>`, and, when hch is root, the
 //! target's mount namespace (when it differs) and uid/gid on a helper thread (see `os`).
 
-use std::fs;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use rustix::fs::{Mode, OFlags};
-use rustix::process::{Pid, Signal};
 
 use crate::error::AttachError;
+use crate::handshake::Listener;
 use crate::os::{self, Isolation};
-use crate::procfs::{self, Status};
+use crate::process::{self, read_start_time, read_status};
+use crate::procfs;
 use crate::protocol::{self, Capabilities, EncodeError, Reply};
 
 /// How patient to be.
@@ -53,89 +53,22 @@ pub struct Vm {
     caps: Option<Capabilities>,
 }
 
-/// Reads a file of `/proc/<pid>`, mapping "missing" to "no such process".
-fn read_proc(pid: u32, file: &str) -> Result<Vec<u8>, AttachError> {
-    let path = format!("/proc/{pid}/{file}");
-    fs::read(&path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => AttachError::NoSuchProcess { pid },
-        _ => AttachError::from_io(pid, format!("reading {path}"), e),
-    })
-}
-
-/// The `/proc/<pid>/status` of a live process.
-pub(crate) fn read_status(pid: u32) -> Result<Status, AttachError> {
-    let text = String::from_utf8_lossy(&read_proc(pid, "status")?).into_owned();
-    let invalid = || io::Error::new(io::ErrorKind::InvalidData, "no Uid/Gid lines");
-    let status = Status::parse(&text).ok_or_else(|| {
-        AttachError::from_io(pid, format!("reading /proc/{pid}/status"), invalid())
-    })?;
-    if status.is_dead() {
-        return Err(AttachError::NoSuchProcess { pid });
-    }
-    Ok(status)
-}
-
-/// The start time of `pid`, which with the pid names one process.
-fn read_start_time(pid: u32) -> Result<u64, AttachError> {
-    let stat = String::from_utf8_lossy(&read_proc(pid, "stat")?).into_owned();
-    procfs::stat_start_time(&stat).ok_or(AttachError::NoSuchProcess { pid })
-}
-
-/// The name of a uid on this host, or the number.
-pub(crate) fn owner_name(uid: u32) -> String {
-    let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
-    procfs::user_name(&passwd, uid).unwrap_or_else(|| uid.to_string())
-}
-
-/// The JVM options of a process: its command line and the environment variables the launcher
-/// and the JVM read options from.
-pub(crate) fn jvm_options(pid: u32) -> Vec<String> {
-    let mut opts = procfs::split_nul(&fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default());
-    let environ = fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-    for var in ["JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS"] {
-        let value = procfs::env_var(&environ, var).unwrap_or_default();
-        opts.extend(value.split_whitespace().map(str::to_string));
-    }
-    opts
-}
-
-/// Whether two processes share a namespace (by the inode behind `/proc/<pid>/ns/<kind>`).
-pub(crate) fn same_namespace(pid: u32, kind: &str) -> bool {
-    let mine = fs::read_link(format!("/proc/self/ns/{kind}"));
-    let theirs = fs::read_link(format!("/proc/{pid}/ns/{kind}"));
-    matches!((mine, theirs), (Ok(a), Ok(b)) if a == b)
-}
-
 impl Vm {
-    /// Checks that `pid` is a HotSpot JVM hch may attach to, without touching it yet.
+    /// Looks the process up and decides how to reach it, without touching it yet. Whether it
+    /// is a JVM that may be signalled is checked only when its listener has to be started.
     pub fn open(pid: u32, options: &Options) -> Result<Vm, AttachError> {
         let status = read_status(pid)?;
         let start_time = read_start_time(pid)?;
         let our_uid = rustix::process::geteuid().as_raw();
         let (uid, gid) = (status.euid(), status.egid());
-        let other_user = || AttachError::OtherUser {
-            pid,
-            uid,
-            owner: owner_name(uid),
-            our_uid,
-        };
-        let maps = match read_proc(pid, "maps") {
-            Err(AttachError::PermissionDenied { .. }) if our_uid != 0 && uid != our_uid => {
-                return Err(other_user())
-            }
-            other => other?,
-        };
-        if procfs::libjvm_path(&String::from_utf8_lossy(&maps)).is_none() {
-            return Err(AttachError::NotAJvm {
-                pid,
-                name: status.name,
-            });
-        }
         if our_uid != 0 && uid != our_uid {
-            return Err(other_user());
-        }
-        if procfs::attach_disabled(jvm_options(pid).iter().map(String::as_str)) {
-            return Err(AttachError::AttachDisabled { pid });
+            let owner = process::owner_name(uid);
+            return Err(AttachError::OtherUser {
+                pid,
+                uid,
+                owner,
+                our_uid,
+            });
         }
         let iso = isolation_for(pid, our_uid, (uid, gid))?;
         let (ns_pid, options, caps) = (status.ns_pid(pid), options.clone(), None);
@@ -218,44 +151,58 @@ impl Vm {
             .set_read_timeout(self.options.reply_timeout)
             .map_err(|e| io_err("configuring the socket", e))?;
         send_all(&stream, request).map_err(|e| io_err("sending the request", e))?;
-        let mut bytes = Vec::new();
-        match (&stream).read_to_end(&mut bytes) {
-            Ok(_) => {}
-            // The JVM may close with our request unread (e.g. protocol 2 to JDK 17): keep
-            // whatever it said before the reset.
-            Err(e) if e.kind() == io::ErrorKind::ConnectionReset && !bytes.is_empty() => {}
-            Err(e)
-                if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut =>
-            {
-                let during = format!(
-                    "to answer within {:?}",
-                    self.options.reply_timeout.unwrap_or_default()
-                );
-                let source = io::Error::new(io::ErrorKind::TimedOut, during);
-                return Err(io_err("waiting for the reply", source));
-            }
-            Err(e) => return Err(io_err("reading the reply", e)),
-        }
+        let bytes = read_reply(&stream).map_err(|e| io_err("reading the reply", e))?;
         Reply::decode(bytes).map_err(|source| AttachError::Reply { pid, source })
     }
 
-    /// A connection to the attach listener, as the target's user when hch is root.
+    /// A connection to the attach listener, started first if need be.
     fn connect(&self) -> Result<UnixStream, AttachError> {
-        let status = read_status(self.pid)?;
-        let plan = Plan {
+        let listener = Listener {
             pid: self.pid,
             ns_pid: self.ns_pid,
-            cwd: open_dir(&format!("/proc/{}/cwd", self.pid)),
-            catches_sigquit: status.catches_sigquit(),
             timeout: self.options.timeout,
         };
-        if !self.iso.is_needed() {
-            return plan.handshake(false);
+        if let Some(s) = self.as_target(|in_ns| listener.connect(in_ns))? {
+            return Ok(s);
         }
-        os::run_as_target(&self.iso, |entered| plan.handshake(entered)).map_err(|e| {
+        self.check_before_signal()?;
+        let cwd = open_dir(&format!("/proc/{}/cwd", self.pid));
+        self.as_target(|in_ns| listener.start(in_ns, cwd.as_ref()))
+    }
+
+    /// Runs `work` as the JVM's user in its mount namespace when hch is root (see `os`), else
+    /// right here. `work` learns whether it runs in the JVM's mount namespace.
+    fn as_target<T: Send>(
+        &self,
+        work: impl FnOnce(bool) -> Result<T, AttachError> + Send,
+    ) -> Result<T, AttachError> {
+        if !self.iso.is_needed() {
+            return work(false);
+        }
+        os::run_as_target(&self.iso, work).map_err(|e| {
             let doing = format!("taking uid {} and gid {} of the JVM", self.uid, self.gid);
             AttachError::from_io(self.pid, doing, e)
         })?
+    }
+
+    /// Before SIGQUIT, which kills any process that does not catch it: the process must have
+    /// HotSpot loaded, allow attach, and catch the signal already.
+    fn check_before_signal(&self) -> Result<(), AttachError> {
+        let status = read_status(self.pid)?;
+        if !process::has_libjvm(self.pid)? {
+            return Err(AttachError::NotAJvm {
+                pid: self.pid,
+                name: status.name,
+            });
+        }
+        let options = process::jvm_options(self.pid);
+        if procfs::attach_disabled(options.iter().map(String::as_str)) {
+            return Err(AttachError::AttachDisabled { pid: self.pid });
+        }
+        if !status.catches_sigquit() {
+            return Err(AttachError::NotReady { pid: self.pid });
+        }
+        Ok(())
     }
 }
 
@@ -268,11 +215,11 @@ fn isolation_for(pid: u32, our_uid: u32, (uid, gid): (u32, u32)) -> Result<Isola
             creds: None,
         });
     }
-    let mnt = if same_namespace(pid, "mnt") {
+    let mnt = if process::same_namespace(pid, "mnt") != Some(false) {
         None
     } else {
         let path = format!("/proc/{pid}/ns/mnt");
-        let fd = fs::File::open(&path)
+        let fd = std::fs::File::open(&path)
             .map_err(|e| AttachError::from_io(pid, format!("opening {path}"), e))?;
         Some(OwnedFd::from(fd))
     };
@@ -290,6 +237,21 @@ fn open_dir(path: &str) -> Option<OwnedFd> {
     .ok()
 }
 
+/// Reads until the JVM closes. A reset after some bytes keeps them (the JVM may close with our
+/// request unread, e.g. protocol 2 sent to JDK 17); a read timeout becomes `TimedOut`.
+fn read_reply(stream: &UnixStream) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    match (&*stream).read_to_end(&mut bytes) {
+        Ok(_) => Ok(bytes),
+        Err(e) if e.kind() == io::ErrorKind::ConnectionReset && !bytes.is_empty() => Ok(bytes),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the JVM did not answer within the reply timeout",
+        )),
+        Err(e) => Err(e),
+    }
+}
+
 /// Writes the whole request without raising SIGPIPE if the JVM hung up.
 fn send_all(stream: &UnixStream, mut buf: &[u8]) -> io::Result<()> {
     while !buf.is_empty() {
@@ -297,131 +259,4 @@ fn send_all(stream: &UnixStream, mut buf: &[u8]) -> io::Result<()> {
         buf = &buf[n..];
     }
     Ok(())
-}
-
-/// The handshake's inputs, gathered on hch's own thread (where `/proc` is the host's).
-struct Plan {
-    pid: u32,
-    ns_pid: u32,
-    cwd: Option<OwnedFd>,
-    catches_sigquit: bool,
-    timeout: Duration,
-}
-
-/// Where the trigger file went, so that it is removed on every way out.
-struct Trigger<'a> {
-    dir: TriggerDir<'a>,
-    name: String,
-}
-
-enum TriggerDir<'a> {
-    Cwd(&'a OwnedFd),
-    Tmp(&'a Path),
-}
-
-impl Drop for Trigger<'_> {
-    fn drop(&mut self) {
-        let _ = match self.dir {
-            TriggerDir::Cwd(fd) => {
-                rustix::fs::unlinkat(fd, &self.name, rustix::fs::AtFlags::empty())
-                    .map_err(io::Error::from)
-            }
-            TriggerDir::Tmp(dir) => fs::remove_file(dir.join(&self.name)),
-        };
-    }
-}
-
-impl Plan {
-    /// Connects to `<tmp>/.java_pid<nspid>`, first starting the listener if nothing answers.
-    /// `entered`: this thread is in the target's mount namespace, so its tmp is `/tmp`.
-    fn handshake(&self, entered: bool) -> Result<UnixStream, AttachError> {
-        let tmp = if entered {
-            PathBuf::from("/tmp")
-        } else {
-            PathBuf::from(format!("/proc/{}/root/tmp", self.pid))
-        };
-        let socket = tmp.join(format!(".java_pid{}", self.ns_pid));
-        match UnixStream::connect(&socket) {
-            Ok(s) => return Ok(s),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
-                ) => {}
-            Err(e) => {
-                return Err(AttachError::from_io(
-                    self.pid,
-                    format!("connecting to {}", socket.display()),
-                    e,
-                ))
-            }
-        }
-        if !self.catches_sigquit {
-            return Err(AttachError::NotReady { pid: self.pid });
-        }
-        let _trigger = self.create_trigger(&tmp)?;
-        let pid =
-            Pid::from_raw(self.pid as i32).ok_or(AttachError::NoSuchProcess { pid: self.pid })?;
-        rustix::process::kill_process(pid, Signal::QUIT)
-            .map_err(|e| AttachError::from_io(self.pid, "sending SIGQUIT", e.into()))?;
-        self.wait_for_listener(pid, &socket)
-    }
-
-    /// Creates `.attach_pid<nspid>` in the JVM's working directory, or in its tmp when that
-    /// fails or the file would not be ours (some mounts change owners; the JVM would ignore it).
-    fn create_trigger<'a>(&'a self, tmp: &'a Path) -> Result<Trigger<'a>, AttachError> {
-        let name = format!(".attach_pid{}", self.ns_pid);
-        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let mode = Mode::from_raw_mode(0o600);
-        if let Some(cwd) = &self.cwd {
-            if let Ok(fd) = rustix::fs::openat(cwd, &name, flags, mode) {
-                let trigger = Trigger {
-                    dir: TriggerDir::Cwd(cwd),
-                    name: name.clone(),
-                };
-                let ours = rustix::fs::fstat(&fd)
-                    .is_ok_and(|st| st.st_uid == rustix::process::geteuid().as_raw());
-                if ours {
-                    return Ok(trigger);
-                }
-            }
-        }
-        let path = tmp.join(&name);
-        rustix::fs::open(&path, flags, mode).map_err(|e| {
-            AttachError::from_io(self.pid, format!("creating {}", path.display()), e.into())
-        })?;
-        Ok(Trigger {
-            dir: TriggerDir::Tmp(tmp),
-            name,
-        })
-    }
-
-    /// Polls for the socket, 5 ms at first and backing off to 100 ms, until `timeout`.
-    fn wait_for_listener(&self, pid: Pid, socket: &Path) -> Result<UnixStream, AttachError> {
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(5);
-        loop {
-            std::thread::sleep(pause);
-            if let Ok(s) = UnixStream::connect(socket) {
-                return Ok(s);
-            }
-            if rustix::process::test_kill_process(pid).is_err_and(|e| e == rustix::io::Errno::SRCH)
-            {
-                let during = "while starting its attach listener".to_string();
-                return Err(AttachError::Exited {
-                    pid: self.pid,
-                    during,
-                });
-            }
-            if start.elapsed() >= self.timeout {
-                let socket = socket.display().to_string();
-                return Err(AttachError::Timeout {
-                    pid: self.pid,
-                    waited: start.elapsed(),
-                    socket,
-                });
-            }
-            pause = (pause * 2).min(Duration::from_millis(100));
-        }
-    }
 }

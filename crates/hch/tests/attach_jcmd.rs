@@ -209,3 +209,68 @@ fn not_a_jvm_and_no_such_process() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn other_users_jvms_as_root_and_as_that_user() {
+    if !rustix::process::geteuid().is_root()
+        || Command::new("setpriv").arg("--version").output().is_err()
+    {
+        eprintln!("SKIP: needs root and setpriv");
+        return;
+    }
+    let as_nobody = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ]
+    .map(String::from);
+    for jdk in require_jdks() {
+        let launch = Launch {
+            wrapper: as_nobody.to_vec(),
+            ..Launch::args(["0", "1"])
+        };
+        let theirs = Jvm::start(&jdk, "Park", &launch);
+        let pid = theirs.java_pid().to_string();
+        // Root takes the JVM's uid for the handshake (its trigger file must be the JVM's).
+        let out = hch(&["jcmd", &pid, "VM.version"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            jdk.label(),
+            text(&out.stderr)
+        );
+        assert_eq!(
+            text(&out.stdout),
+            text(&jcmd(&jdk, theirs.java_pid(), "VM.version").stdout)
+        );
+        // The JVM's own user gets the same answer without root.
+        let bin = env!("CARGO_BIN_EXE_hch");
+        let same_user = Command::new(&as_nobody[0])
+            .args(&as_nobody[1..])
+            .args([bin, "jcmd", &pid, "VM.version"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            same_user.status.code(),
+            Some(0),
+            "{}: {}",
+            jdk.label(),
+            text(&same_user.stderr)
+        );
+        // Another user is told what to do.
+        let root_jvm = Jvm::start(&jdk, "Park", &Launch::args(["0", "1"]));
+        let other = Command::new(&as_nobody[0])
+            .args(&as_nobody[1..])
+            .args([bin, "jcmd", &root_jvm.pid.to_string(), "VM.version"])
+            .output()
+            .unwrap();
+        assert_eq!(other.status.code(), Some(3));
+        assert!(
+            text(&other.stderr).contains("belongs to root (uid 0) but hch runs as uid 65534"),
+            "{}",
+            text(&other.stderr)
+        );
+    }
+}

@@ -74,6 +74,7 @@ fn host_jvms_are_listed_with_version_and_main_class() {
         assert_eq!(j["version"], jdk.version.as_str());
         assert_eq!(j["main"], "Park");
         assert_eq!(j["in_container"], false);
+        assert_eq!(j["attachable"], true);
         assert_eq!(j["attach"], "ready", "nothing attached yet: {j}");
         assert_attaches(&jdk, jvm.pid);
         assert_eq!(listed(jvm.pid)["attach"], "listening");

@@ -2,13 +2,12 @@
 //! JFR, and what applying directives will do on it.
 
 use std::io::Write;
-use std::time::Duration;
 
 use hch_target::info::JvmInfo;
-use hch_target::OpenOptions;
 
 use crate::exit::Status;
 use crate::output::print_json;
+use crate::target_args::TargetArgs;
 
 /// Examples shown by `hch info --help`.
 pub const EXAMPLES: &str = "\
@@ -20,21 +19,16 @@ Examples:
 /// Arguments of `hch info`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The JVM: its pid on this host (see `hch list`), or HOST:PORT of its JMX agent.
-    pub target: String,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Longest wait for a local JVM to start its attach listener.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
-    pub timeout: Duration,
 }
 
 /// Runs `hch info`.
 pub fn run(args: Args) -> anyhow::Result<Status> {
-    let mut opts = OpenOptions::default();
-    opts.attach.timeout = args.timeout;
-    let mut target = hch_target::open(&args.target, &opts)?;
+    let mut target = args.target.open()?;
     let info = JvmInfo::gather(target.as_mut())?;
     if args.json {
         print_json(&info)?;

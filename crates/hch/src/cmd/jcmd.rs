@@ -2,11 +2,11 @@
 //! JDK on this side.
 
 use std::io::Write;
-use std::time::Duration;
 
 use hch_target::{LocalTarget, OpenOptions, TargetError};
 
 use crate::exit::Status;
+use crate::target_args::TargetArgs;
 
 /// Examples shown by `hch jcmd --help`.
 pub const EXAMPLES: &str = "\
@@ -24,8 +24,8 @@ they come, with status 0, as jcmd does.";
 /// Arguments of `hch jcmd`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The JVM: its pid on this host (see `hch list`), or HOST:PORT of its JMX agent.
-    pub target: String,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// The diagnostic command and its arguments, e.g. `Compiler.codecache` or `help -all`.
     #[arg(
         required = true,
@@ -34,9 +34,6 @@ pub struct Args {
         value_name = "COMMAND"
     )]
     pub command: Vec<String>,
-    /// Longest wait for a local JVM to start its attach listener.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
-    pub timeout: Duration,
 }
 
 /// The JVM's answer: its output, or the text of a failure it reported.
@@ -45,13 +42,13 @@ type Answer = Result<Vec<u8>, String>;
 /// Runs `hch jcmd`.
 pub fn run(args: Args) -> anyhow::Result<Status> {
     let line = args.command.join(" ");
-    let mut opts = OpenOptions::default();
-    opts.attach.timeout = args.timeout;
-    let answer = match args.target.parse::<u32>() {
+    let opts = args.target.options()?;
+    let spec = &args.target.target;
+    let answer = match spec.parse::<u32>() {
         Ok(pid) => local(pid, &line, &opts)?,
-        Err(_) => remote(&args.target, &line, &opts)?,
+        Err(_) => remote(spec, &line, &opts)?,
     };
-    print_answer(&args.target, answer)
+    print_answer(spec, answer)
 }
 
 /// Asks a local JVM; its reply is kept byte for byte.

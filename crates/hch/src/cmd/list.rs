@@ -49,7 +49,12 @@ fn print_table(jvms: &[JvmProcess]) -> std::io::Result<()> {
             j.ns_pid.to_string(),
             j.user.clone(),
             j.version.clone().unwrap_or_else(unknown),
-            if j.in_container { "container" } else { "host" }.to_string(),
+            match j.in_container {
+                Some(true) => "container",
+                Some(false) => "host",
+                None => "?",
+            }
+            .to_string(),
             j.attach.describe().to_string(),
             j.main.clone().unwrap_or_else(unknown),
         ]);
