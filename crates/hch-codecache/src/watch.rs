@@ -71,14 +71,25 @@ pub struct Alert {
 pub struct Latest {
     /// Per heap: (used KiB, size KiB).
     pub heaps: BTreeMap<String, (u64, u64)>,
-    /// nmethods by (state, tier) from the last codelist.
-    pub nmethods: BTreeMap<(String, String), u64>,
+    /// nmethods by state and tier from the last codelist.
+    pub nmethods: Vec<NmethodCount>,
     /// The methods with most versions in the last codelist.
     pub top_methods: Vec<MethodVersions>,
     /// `full_count`.
     pub full_count: Option<u64>,
     /// Compilation enabled.
     pub compilation_enabled: Option<bool>,
+}
+
+/// How many nmethods have one state and tier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NmethodCount {
+    /// `in_use`, `not_entrant`, ...
+    pub state: &'static str,
+    /// `native`, `mh_intrinsic`, `c1`, `c2`, `other`.
+    pub tier: &'static str,
+    /// How many.
+    pub count: u64,
 }
 
 /// The watch state.
@@ -253,7 +264,8 @@ impl Watcher {
             "hch_codecache_nmethods",
             "nmethods in the last codelist by state and tier.",
         );
-        for ((state, tier), n) in &l.nmethods {
+        for c in &l.nmethods {
+            let (state, tier, n) = (c.state, c.tier, c.count);
             let _ = writeln!(
                 o,
                 "hch_codecache_nmethods{{state=\"{state}\",tier=\"{tier}\"}} {n}"
@@ -344,9 +356,9 @@ fn message(s: &Subject, t: &Trend, size_kb: Option<f64>) -> String {
     }
 }
 
-/// nmethods by (state, tier).
-fn nmethod_counts(list: &Codelist) -> BTreeMap<(String, String), u64> {
-    let mut m = BTreeMap::new();
+/// nmethods by (state, tier), sorted.
+fn nmethod_counts(list: &Codelist) -> Vec<NmethodCount> {
+    let mut m: BTreeMap<(&'static str, &'static str), u64> = BTreeMap::new();
     for e in &list.entries {
         let tier = match e.level {
             0 if e.is_native_wrapper() => "native",
@@ -355,10 +367,11 @@ fn nmethod_counts(list: &Codelist) -> BTreeMap<(String, String), u64> {
             4 => "c2",
             _ => "other",
         };
-        *m.entry((e.state.label().to_string(), tier.to_string()))
-            .or_insert(0) += 1;
+        *m.entry((e.state.label(), tier)).or_insert(0) += 1;
     }
-    m
+    m.into_iter()
+        .map(|((state, tier), count)| NmethodCount { state, tier, count })
+        .collect()
 }
 
 /// `# HELP` and `# TYPE` lines of a gauge.
@@ -408,6 +421,10 @@ mod tests {
             alerts[0].message
         );
         let prom = w.prometheus();
+        assert!(
+            serde_json::to_string(w.latest()).is_ok(),
+            "latest figures serialize to JSON"
+        );
         assert!(prom.contains("hch_codecache_alert{kind=\"not_entrant_versions\",subject=\"jdk.internal.misc.Unsafe.park(ZJ)V\"} 1"), "{prom}");
     }
 

@@ -80,3 +80,40 @@ fn many_not_entrant_park_wrappers_name_unsafe_park() {
     assert_eq!(r.top_methods[0].method.name, "park");
     assert_eq!(r.top_methods[0].not_entrant, 30);
 }
+
+/// The JDK 27 sample (written from the HotSpot sources): hot methods inside the `'hot nmethods'`
+/// heap are counted as such.
+#[test]
+fn hot_code_heap_share_on_the_jdk27_sample() {
+    use hch_codecache::sparse::{join, HotMethod};
+    let cc = codecache::parse(&common::data("jdk27_codecache_written_from_source.txt")).unwrap();
+    let list = codelist::parse_for(
+        "10 4 0 A.hot()V [0x7f1a4eb30100, 0x7f1a4eb30200 - 0x7f1a4eb30600]\n11 4 0 A.cold()V [0x7f1a47ec7100, 0x7f1a47ec7200 - 0x7f1a47ec7400]",
+        27,
+    )
+    .unwrap();
+    let m = |n: &str| hch_codecache::MethodRef {
+        class: "A".into(),
+        name: n.into(),
+        descriptor: "()V".into(),
+    };
+    let s = join(
+        &list,
+        &cc,
+        &[
+            HotMethod {
+                method: m("hot"),
+                samples: 3,
+            },
+            HotMethod {
+                method: m("cold"),
+                samples: 1,
+            },
+        ],
+    );
+    assert_eq!(s.hot_heap_sample_share, Some(0.75));
+    assert_eq!(
+        s.per_heap.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["hot nmethods", "non-profiled nmethods"]
+    );
+}

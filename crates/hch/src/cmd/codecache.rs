@@ -4,6 +4,8 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -200,13 +202,17 @@ struct Output<'a> {
 pub fn run(args: Args) -> anyhow::Result<Status> {
     let (name, jdk, snap) = match &args.target {
         Some(spec) => {
+            // Ctrl-C waits for the few commands to end, so the analytics are always discarded.
+            let stop = Arc::new(AtomicBool::new(false));
+            signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&stop))?;
+            signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&stop))?;
             let mut t = open(spec, &args.connect)?;
             let jdk = feature(t.as_mut());
-            (
-                t.describe(),
-                jdk,
-                snapshot(t.as_mut(), jdk, true, !args.no_analytics)?,
-            )
+            let snap = snapshot(t.as_mut(), jdk, true, !args.no_analytics)?;
+            if stop.load(Ordering::Relaxed) {
+                return Ok(Status(130));
+            }
+            (t.describe(), jdk, snap)
         }
         None => (
             "files".to_string(),

@@ -66,6 +66,12 @@ enum Line<'a> {
     Alert {
         alert: &'a Alert,
     },
+    Final {
+        seconds: f64,
+        snapshots: u32,
+        alerts: &'a [Alert],
+        latest: &'a hch_codecache::watch::Latest,
+    },
 }
 
 /// Runs `hch watch`.
@@ -228,7 +234,12 @@ fn final_report(
     ticks: u32,
 ) -> anyhow::Result<()> {
     if args.json {
-        let doc = serde_json::json!({"type": "final", "seconds": secs, "snapshots": ticks, "alerts": raised, "latest": w.latest()});
+        let doc = Line::Final {
+            seconds: secs,
+            snapshots: ticks,
+            alerts: raised,
+            latest: w.latest(),
+        };
         serde_json::to_writer(&mut *o, &doc)?;
         writeln!(o)?;
         return Ok(());
