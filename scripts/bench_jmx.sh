@@ -3,7 +3,8 @@
 # both talking to one JVM that runs examples/Park.java (16 threads parking every millisecond)
 # with a JFR recording of every park, which grows by megabytes a second.
 # Measures a Compiler.codecache round trip and streaming a JFR snapshot back (MB/s); the two
-# clients take turns, ROUNDS times, and each prints its median at the end.
+# clients take turns (who goes first alternates), ROUNDS times (default 4), and each prints its
+# median at the end.
 # Usage: scripts/bench_jmx.sh [JDK_HOME]   (WARMUP=seconds the recording grows first, default 15)
 set -euo pipefail
 jdk=${1:-/usr/lib/jvm/temurin-25-jdk-amd64}
@@ -26,10 +27,12 @@ for _ in $(seq 100); do grep -q READY "$work/jvm.out" && break; sleep 0.2; done
 sleep "${WARMUP:-15}"
 
 echo "# $("$jdk/bin/java" -version 2>&1 | head -1); loopback; port $port; $(nproc) cores"
-for round in $(seq "${ROUNDS:-3}"); do
+for round in $(seq "${ROUNDS:-4}"); do
     echo "# round $round"
-    "$root/target/release/examples/jmx_bench" 127.0.0.1 "$port" 300 2 | tee -a "$work/results"
-    "$jdk/bin/java" -cp "$work" JmxBench 127.0.0.1 "$port" 300 2 | tee -a "$work/results"
+    # Who goes first alternates: the first client of a run also warms the server up.
+    hch() { "$root/target/release/examples/jmx_bench" 127.0.0.1 "$port" 300 2 | tee -a "$work/results"; }
+    java() { "$jdk/bin/java" -cp "$work" JmxBench 127.0.0.1 "$port" 300 2 | tee -a "$work/results"; }
+    if [ $((round % 2)) = 1 ]; then hch; java; else java; hch; fi
 done
 echo "# medians over all rounds"
 for who in hch java; do
