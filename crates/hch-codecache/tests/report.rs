@@ -117,3 +117,30 @@ fn hot_code_heap_share_on_the_jdk27_sample() {
         ["hot nmethods", "non-profiled nmethods"]
     );
 }
+
+/// The heap and fragmentation rules on inputs shaped like the JVM's (no JVM here fragments on
+/// demand): a heap 95 % used, and 2 MiB free cut into 64 KiB blocks.
+#[test]
+fn nearly_full_and_fragmented_heaps() {
+    let cc = codecache::parse(
+        "CodeHeap 'non-profiled nmethods': size=10240Kb used=9728Kb max_used=9800Kb free=512Kb\n bounds [0x1000000, 0x1a00000, 0x1a00000]\n\
+         CodeHeap 'profiled nmethods': size=20480Kb used=10240Kb max_used=10240Kb free=10240Kb\n bounds [0x2000000, 0x3400000, 0x3400000]\n\
+         total_blobs=10 nmethods=10 adapters=0\n compilation: enabled\n full_count=0\n",
+    )
+    .unwrap();
+    let mut text = String::from("Global CodeHeap statistics for segment CodeHeap 'profiled nmethods'\nfreeSpace = 2048k, nBlocks_free = 32, 1% of capacity\n");
+    text.push_str("Segment end (used)     = 0x0000000003400000, remaining space =        0k\nList of all Free Blocks in CodeHeap 'profiled nmethods'\n");
+    for i in 0..32u64 {
+        text.push_str(&format!(
+            "0x{:016x}: Len[{i:4}] = 0x10000,Gap[..]: 0x100 bytes\n",
+            0x2000000 + i * 0x20000
+        ));
+    }
+    let a = analytics::parse(&text).unwrap();
+    let r = analyze(&cc, None, Some(&a), &Thresholds::default());
+    let ids: Vec<&str> = r.verdicts.iter().map(|v| v.id).collect();
+    assert_eq!(ids, ["heap-nearly-full", "fragmented-free-space"]);
+    assert!(r.verdicts[0].fix.contains("-XX:NonProfiledCodeHeapSize="));
+    let frag = r.heaps[1].fragmentation.unwrap();
+    assert!((frag - (1.0 - 64.0 / 2048.0)).abs() < 1e-9, "{frag}");
+}
