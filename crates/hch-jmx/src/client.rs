@@ -187,6 +187,12 @@ impl Client {
         self.round_trip(&msg, true).map(drop)
     }
 
+    /// Checks the socket with a JRMP Ping. It does not count as JMX activity: use
+    /// [`Client::heartbeat`] to keep the connection from timing out.
+    pub fn ping(&mut self) -> Result<()> {
+        self.conn.ping()
+    }
+
     /// Closes the JMX connection on the server (best effort) and the socket.
     pub fn close(mut self) {
         let msg = calls::close(&self.connection.objid);

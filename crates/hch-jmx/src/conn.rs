@@ -137,6 +137,24 @@ impl Conn {
         r
     }
 
+    /// Transport-level liveness: Ping, answered by PingAck.
+    pub(crate) fn ping(&mut self) -> Result<()> {
+        self.send(&[jrmp::PING])?;
+        if self.buf.is_empty() {
+            self.fill(1)?;
+        }
+        match self.buf.first() {
+            Some(&jrmp::PING_ACK) => {
+                self.buf.drain(..1);
+                Ok(())
+            }
+            other => Err(Error::Malformed {
+                offset: 0,
+                what: format!("expected a PingAck (0x53), got {other:02x?}"),
+            }),
+        }
+    }
+
     fn read_return(&mut self, has_value: bool) -> Result<Return> {
         loop {
             match jrmp::parse_return(&self.buf, has_value) {

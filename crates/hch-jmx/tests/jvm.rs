@@ -64,6 +64,7 @@ fn no_auth_session_on_every_jdk() {
         );
         // The connection is still usable after a remote exception.
         c.heartbeat().unwrap();
+        c.ping().unwrap();
 
         // A predefined configuration, then custom .jfc text: the summary (the JDK's `jfr`, the
         // oracle) shows the events each one enables.
