@@ -246,8 +246,11 @@ impl<'a> Chunk<'a> {
 /// Types parsed from metadata events, keyed by the events' exact bytes.
 #[derive(Debug, Default)]
 pub(crate) struct MetadataCache {
-    entries: std::sync::Mutex<Vec<(Vec<u8>, Arc<Metadata>, Arc<Layouts>)>>,
+    entries: std::sync::Mutex<Vec<CachedMetadata>>,
 }
+
+/// A metadata event's bytes and the types parsed from them.
+type CachedMetadata = (Vec<u8>, Arc<Metadata>, Arc<Layouts>);
 
 /// How many distinct metadata events the cache keeps (a file rarely has more than a few).
 const METADATA_CACHE_SIZE: usize = 8;

@@ -287,7 +287,19 @@ impl<'c, 'a> Resolver<'c, 'a> {
     fn frame(&mut self, c: &mut Cursor<'_>, class: u32, type_id: u64) -> RawResult<Frame> {
         let (want, refs) = self.frame_layout(class, type_id);
         let mut v = [0u64; 4];
-        self.fields(c, class, &want, &mut v)?;
+        let plans = &self.chunk.layouts.plans[class as usize];
+        let straight = plans.len() == 4
+            && plans
+                .iter()
+                .all(|p| !p.array && matches!(p.kind, Kind::Varint(_) | Kind::CpRef(_)));
+        if straight && want == [Some(0), Some(1), Some(2), Some(3)] {
+            // The JDK's and async-profiler's layout: four varints, read straight.
+            for x in &mut v {
+                *x = c.varint()?;
+            }
+        } else {
+            self.fields(c, class, &want, &mut v)?;
+        }
         let method = self.method(refs[0], v[0])?;
         let kind = match refs[3] {
             Some(t) => self.kind(t, v[3])?,

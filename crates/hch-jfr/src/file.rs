@@ -149,7 +149,11 @@ impl JfrFile {
     {
         let mut results = Vec::new();
         let (chunks, error) = self.par_chunks_each(f, |i, v| results.push((i, v)));
-        PerChunk { results, error, chunks }
+        PerChunk {
+            results,
+            error,
+            chunks,
+        }
     }
 
     /// Like [`JfrFile::par_chunks`], but hands each result to `sink` in chunk order as soon as
@@ -195,7 +199,8 @@ impl JfrFile {
         let cache = MetadataCache::default();
         for s in &spans {
             let bytes = self.read_at(s.start, s.size as usize)?;
-            let chunk = Chunk::parse_cached(&bytes, s.index, s.start, &cache).map_err(|e| self.locate(e))?;
+            let chunk = Chunk::parse_cached(&bytes, s.index, s.start, &cache)
+                .map_err(|e| self.locate(e))?;
             f(&chunk).map_err(|e| self.locate(e))?;
         }
         walk_error.map_or(Ok(()), Err)

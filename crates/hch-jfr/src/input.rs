@@ -120,6 +120,27 @@ impl<'a> Cursor<'a> {
         Ok(())
     }
 
+    /// Skips `n` varints in a row: counts the bytes that end a varint, minding the 9-byte form.
+    #[inline]
+    pub(crate) fn skip_varints(&mut self, n: usize) -> RawResult<()> {
+        let rest = self.buf.get(self.pos..).unwrap_or(&[]);
+        let (mut i, mut left, mut run) = (0usize, n, 0usize);
+        while left > 0 {
+            let Some(&b) = rest.get(i) else {
+                return Err(self.truncated(i + 1));
+            };
+            i += 1;
+            run += 1;
+            // A byte without the continuation bit, or the 9th byte, ends a varint.
+            if b & 0x80 == 0 || run == 9 {
+                left -= 1;
+                run = 0;
+            }
+        }
+        self.pos += i;
+        Ok(())
+    }
+
     /// A varint used as a length or count: it must fit in what remains, `min_size` bytes each.
     pub(crate) fn length(&mut self, min_size: usize) -> RawResult<usize> {
         let at = self.pos;

@@ -47,6 +47,53 @@ pub(crate) struct Layouts {
     pub plans: Vec<Vec<FieldPlan>>,
     /// For primitive classes (`java.lang.String` pools), how a value of the class itself is encoded.
     pub prim: Vec<Option<Kind>>,
+    /// For classes made only of fixed-size and varint fields (stack frames), the skip steps,
+    /// nested values flattened: skipping them needs no recursion.
+    pub flat: Vec<Option<Vec<Step>>>,
+}
+
+/// One step of skipping a flat class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// This many varints in a row.
+    Varints(u32),
+    /// This many bytes.
+    Fixed(u32),
+}
+
+/// Appends the skip steps of `class` to `steps`; `None` when a field has a variable layout.
+fn flatten(
+    plans: &[Vec<FieldPlan>],
+    prim: &[Option<Kind>],
+    class: u32,
+    depth: usize,
+    steps: &mut Vec<Step>,
+) -> Option<()> {
+    if depth > 4 || prim.get(class as usize)?.is_some() {
+        return None;
+    }
+    for f in plans.get(class as usize)? {
+        if f.array {
+            return None;
+        }
+        let step = match f.kind {
+            Kind::Varint(_) | Kind::CpRef(_) => Step::Varints(1),
+            Kind::Bool | Kind::Byte => Step::Fixed(1),
+            Kind::F32 => Step::Fixed(4),
+            Kind::F64 => Step::Fixed(8),
+            Kind::Nested(i) => {
+                flatten(plans, prim, i, depth + 1, steps)?;
+                continue;
+            }
+            Kind::Str | Kind::Unknown(_) => return None,
+        };
+        match (steps.last_mut(), step) {
+            (Some(Step::Varints(n)), Step::Varints(m)) => *n += m,
+            (Some(Step::Fixed(n)), Step::Fixed(m)) => *n += m,
+            _ => steps.push(step),
+        }
+    }
+    Some(())
 }
 
 fn primitive(name: &str) -> Option<Kind> {
@@ -73,7 +120,7 @@ impl Layouts {
             .enumerate()
             .map(|(i, c)| (c.id, i as u32))
             .collect();
-        let plans = md
+        let plans: Vec<Vec<FieldPlan>> = md
             .classes
             .iter()
             .map(|c| {
@@ -98,14 +145,23 @@ impl Layouts {
                     .collect()
             })
             .collect();
-        let prim = md.classes.iter().map(|c| primitive(&c.name)).collect();
-        Layouts { plans, prim }
+        let prim: Vec<Option<Kind>> = md.classes.iter().map(|c| primitive(&c.name)).collect();
+        let flat = (0..plans.len() as u32)
+            .map(|i| {
+                let mut steps = Vec::new();
+                flatten(&plans, &prim, i, 0, &mut steps).map(|_| steps)
+            })
+            .collect();
+        Layouts { plans, prim, flat }
     }
 
     /// Skips one value of class `class` (a whole record body, a pool entry, a nested value).
     pub(crate) fn skip_class(&self, c: &mut Cursor<'_>, class: u32, depth: usize) -> RawResult<()> {
         if depth > MAX_DEPTH {
             return Err(RawError::new(c.pos() as u64, Problem::TooDeep(MAX_DEPTH)));
+        }
+        if let Some(Some(steps)) = self.flat.get(class as usize) {
+            return skip_steps(c, steps);
         }
         if let Some(Some(k)) = self.prim.get(class as usize) {
             return self.skip_kind(c, *k, depth);
@@ -131,6 +187,11 @@ impl Layouts {
     ) -> RawResult<()> {
         if f.array {
             let n = c.length(1)?;
+            if let Kind::Nested(i) = f.kind {
+                if let Some(Some(steps)) = self.flat.get(i as usize) {
+                    return (0..n).try_for_each(|_| skip_steps(c, steps));
+                }
+            }
             for _ in 0..n {
                 self.skip_kind(c, f.kind, depth)?;
             }
@@ -152,4 +213,18 @@ impl Layouts {
             Kind::Unknown(id) => Err(RawError::new(c.pos() as u64, Problem::UnknownType(id))),
         }
     }
+}
+
+/// Skips a value of a flat class.
+#[inline]
+fn skip_steps(c: &mut Cursor<'_>, steps: &[Step]) -> RawResult<()> {
+    for s in steps {
+        match *s {
+            Step::Varints(n) => c.skip_varints(n as usize)?,
+            Step::Fixed(n) => {
+                c.bytes(n as usize)?;
+            }
+        }
+    }
+    Ok(())
 }

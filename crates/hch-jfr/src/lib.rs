@@ -76,7 +76,11 @@ pub fn samples_of(file: &JfrFile, events: &[SampleEvent]) -> Result<SampleRead, 
             return Err(e);
         }
     }
-    Ok(SampleRead { profile: merger.finish(), error, chunks: (chunks.max(read), read) })
+    Ok(SampleRead {
+        profile: merger.finish(),
+        error,
+        chunks: (chunks.max(read), read),
+    })
 }
 
 /// Calls `f` with every event of the named types, in file order, decoded to JSON with its

@@ -165,7 +165,14 @@ impl Merger {
             })
             .collect();
         for s in part.stacks {
-            let frames = s.frames.iter().map(|f| Frame { method: remap[f.method as usize], ..*f }).collect();
+            let frames = s
+                .frames
+                .iter()
+                .map(|f| Frame {
+                    method: remap[f.method as usize],
+                    ..*f
+                })
+                .collect();
             *self.stacks.entry((frames, s.truncated)).or_insert(0) += s.samples;
         }
         self.out.total_samples += part.total;
@@ -187,12 +194,19 @@ impl Merger {
             .stacks
             .into_iter()
             .map(|((frames, truncated), samples)| Stack {
-                frames: frames.into_iter().map(|f| Frame { method: renumber[f.method as usize], ..f }).collect(),
+                frames: frames
+                    .into_iter()
+                    .map(|f| Frame {
+                        method: renumber[f.method as usize],
+                        ..f
+                    })
+                    .collect(),
                 truncated,
                 samples,
             })
             .collect();
-        out.stacks.sort_by(|a, b| (&a.frames, a.truncated).cmp(&(&b.frames, b.truncated)));
+        out.stacks
+            .sort_by(|a, b| (&a.frames, a.truncated).cmp(&(&b.frames, b.truncated)));
         out
     }
 }
