@@ -16,7 +16,7 @@ pub enum ApplyMode {
 
 /// Adds (or replaces the stack with) a directives file on a JVM. The target crate places the
 /// file where the JVM reads it, removes it afterwards and confirms the change from the stack
-/// itself. Check the file first ([`crate::check`]): JDK 22+ does not say why it refused one.
+/// itself. Check the file first ([`crate::check()`]): JDK 22+ does not say why it refused one.
 /// Directives only affect compilations that start afterwards.
 pub fn apply(
     t: &mut dyn Target,

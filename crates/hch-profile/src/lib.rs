@@ -2,7 +2,7 @@
 //! Compiler Control directives for them, with checks of directives files per JDK.
 //!
 //! The design's four library functions are [`from_recordings`] (directives from recordings),
-//! [`from_live_recording`] (from the bytes of a recording a live JVM handed back), [`apply`] (to a
+//! [`from_live_recording`] (from the bytes of a recording a live JVM handed back), [`apply()`] (to a
 //! JVM through [`hch_target::Target`]) and [`dump`] (to a file).
 //!
 //! # Design constraints
