@@ -30,7 +30,11 @@ pub struct Coded {
 
 /// Wraps a message with an exit code.
 pub fn coded(code: u8, message: impl Into<String>) -> anyhow::Error {
-    Coded { code, message: message.into() }.into()
+    Coded {
+        code,
+        message: message.into(),
+    }
+    .into()
 }
 
 /// The exit code an error maps to, from the first typed cause in its chain.
@@ -41,7 +45,11 @@ fn code_of(err: &anyhow::Error) -> u8 {
         }
         if let Some(t) = cause.downcast_ref::<hch_target::TargetError>() {
             return match t {
-                hch_target::TargetError::Io { source, .. } if source.kind() == std::io::ErrorKind::Interrupted => 130,
+                hch_target::TargetError::Io { source, .. }
+                    if source.kind() == std::io::ErrorKind::Interrupted =>
+                {
+                    130
+                }
                 hch_target::TargetError::CommandFailed { .. } => 4,
                 _ => 3,
             };

@@ -20,4 +20,3 @@ unsafe fn libc_signal_default(sig: i32) {
         signal(sig, 0);
     }
 }
-

@@ -68,7 +68,9 @@ fn summary(files: &[PathBuf], json: bool) -> anyhow::Result<Status> {
         print_json(&all)?;
     }
     match first_error {
-        Some(e) => Err(anyhow::Error::new(e).context("the results above cover the complete chunks only")),
+        Some(e) => {
+            Err(anyhow::Error::new(e).context("the results above cover the complete chunks only"))
+        }
         None => Ok(Status(0)),
     }
 }
@@ -82,7 +84,11 @@ fn print_summary(path: &std::path::Path, s: &Summary) -> anyhow::Result<()> {
     writeln!(out, " Size: {} bytes", s.bytes)?;
     writeln!(out, " Start: {} (UTC)", format_time(s.start_nanos))?;
     writeln!(out, " Duration: {} s\n", s.duration_nanos / 1_000_000_000)?;
-    writeln!(out, " {:<40}{:>11}{:>14}", "Event Type", "Count", "Size (bytes)")?;
+    writeln!(
+        out,
+        " {:<40}{:>11}{:>14}",
+        "Event Type", "Count", "Size (bytes)"
+    )?;
     writeln!(out, "{}", "=".repeat(66))?;
     for t in &s.types {
         writeln!(out, " {:<40}{:>11}{:>14}", t.name, t.count, t.bytes)?;
@@ -92,7 +98,11 @@ fn print_summary(path: &std::path::Path, s: &Summary) -> anyhow::Result<()> {
 
 fn format_time(nanos: u64) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(nanos);
-    humantime::format_rfc3339_seconds(t).to_string().replace('T', " ").trim_end_matches('Z').to_string()
+    humantime::format_rfc3339_seconds(t)
+        .to_string()
+        .replace('T', " ")
+        .trim_end_matches('Z')
+        .to_string()
 }
 
 fn print(events: &[String], files: &[PathBuf]) -> anyhow::Result<Status> {

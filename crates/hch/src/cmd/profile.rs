@@ -66,7 +66,8 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         std::fs::write(keep, &bytes).with_context(|| format!("writing {}", keep.display()))?;
     }
     let source = PathBuf::from(&args.target.target);
-    let analysis = hch_profile::from_live_recording(bytes, &source, &lib).map_err(analyze::input_error)?;
+    let analysis =
+        hch_profile::from_live_recording(bytes, &source, &lib).map_err(analyze::input_error)?;
     let directives = analysis.directives.to_json();
     let status = analyze::report(analysis, &args.opts)?;
     if args.apply {
@@ -80,7 +81,14 @@ fn record_local(args: &Args, opts: &RecordOptions, cancel: &AtomicBool) -> anyho
     let mut t = args.target.open()?;
     let info = JvmInfo::gather(t.as_mut())?;
     if !info.jfr_available {
-        return Err(coded(4, format!("{}: JFR is not available in this JVM ({})", t.describe(), info.vm_version)));
+        return Err(coded(
+            4,
+            format!(
+                "{}: JFR is not available in this JVM ({})",
+                t.describe(),
+                info.vm_version
+            ),
+        ));
     }
     if !info.debug_non_safepoints {
         eprintln!(
@@ -97,10 +105,25 @@ fn record_local(args: &Args, opts: &RecordOptions, cancel: &AtomicBool) -> anyho
 }
 
 /// A remote JVM: the FlightRecorderMXBean records and streams the recording back.
-fn record_over_jmx(args: &Args, opts: &RecordOptions, cancel: &AtomicBool) -> anyhow::Result<Vec<u8>> {
-    let rec = RemoteRecording { settings: RemoteSettings::Jfc(opts.settings_xml()), duration: opts.duration };
-    eprintln!("hch: recording {} for {:?} over JMX", args.target.target, opts.duration);
-    Ok(record_remote(&args.target.target, &args.target.remote.to_options()?, &rec, cancel)?)
+fn record_over_jmx(
+    args: &Args,
+    opts: &RecordOptions,
+    cancel: &AtomicBool,
+) -> anyhow::Result<Vec<u8>> {
+    let rec = RemoteRecording {
+        settings: RemoteSettings::Jfc(opts.settings_xml()),
+        duration: opts.duration,
+    };
+    eprintln!(
+        "hch: recording {} for {:?} over JMX",
+        args.target.target, opts.duration
+    );
+    Ok(record_remote(
+        &args.target.target,
+        &args.target.remote.to_options()?,
+        &rec,
+        cancel,
+    )?)
 }
 
 /// Replaces the JVM's directives with the hot set's, and says what changed.
@@ -111,9 +134,19 @@ fn apply(target: &TargetArgs, json: &str) -> anyhow::Result<()> {
     let mut t = target.open()?;
     let info = JvmInfo::gather(t.as_mut())?;
     let hot_option = info.hot_code_heap.as_ref().is_some_and(|h| h.enabled);
-    let report = hch_profile::check(json, hch_profile::CheckTarget { feature: info.feature, hot_option });
+    let report = hch_profile::check(
+        json,
+        hch_profile::CheckTarget {
+            feature: info.feature,
+            hot_option,
+        },
+    );
     if !report.accepted {
-        let why: Vec<String> = report.errors.iter().map(|p| format!("line {}: {}", p.line, p.message)).collect();
+        let why: Vec<String> = report
+            .errors
+            .iter()
+            .map(|p| format!("line {}: {}", p.line, p.message))
+            .collect();
         return Err(coded(
             6,
             format!(
@@ -121,13 +154,22 @@ fn apply(target: &TargetArgs, json: &str) -> anyhow::Result<()> {
                 t.describe(),
                 info.version,
                 why.join("; "),
-                if hot_option { "" } else { "\n  this JVM has no hot code segment: use --dialect stock to apply options every JDK accepts" }
+                if hot_option {
+                    ""
+                } else {
+                    "\n  this JVM has no hot code segment: use --dialect stock to apply options every JDK accepts"
+                }
             ),
         ));
     }
     let outcome = hch_target::directives::replace(t.as_mut(), json)?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "\napplied to {}: {}", t.describe(), outcome.response.trim_end())?;
+    writeln!(
+        out,
+        "\napplied to {}: {}",
+        t.describe(),
+        outcome.response.trim_end()
+    )?;
     writeln!(out, "{}", outcome.note)?;
     Ok(())
 }
