@@ -26,7 +26,8 @@ const EXIT_GRACE: Duration = Duration::from_secs(30);
 /// Arguments of `hch record`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// End the program (cleanly, SIGTERM) after this long, e.g. 15s or 2m; default: until it exits.
+    /// Record this long (from when JFR starts), then end the program cleanly (SIGTERM), e.g. 15s
+    /// or 2m; default: until it exits.
     #[arg(long, value_name = "D", value_parser = humantime::parse_duration)]
     pub duration: Option<Duration>,
     /// Sampling interval of jdk.ExecutionSample (1ms or more).
