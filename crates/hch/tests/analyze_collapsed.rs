@@ -94,3 +94,27 @@ fn several_inputs_merge_and_limits_cut_the_hot_set() {
     let cut = run(&["--min-samples", "9"]);
     assert_eq!(cut["hot"]["cutoff"], "MinSamples");
 }
+
+#[test]
+fn binary_garbage_and_a_broken_jfr_header_exit_5() {
+    let dir = hch_testkit::scratch_dir("analyze-collapsed");
+    for (name, bytes) in [
+        ("garbage.bin", &b"\x00\x01\x02binary"[..]),
+        ("broken.jfr", &b"FLR\x00\x00\x02\x00\x01garbage"[..]),
+    ] {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_hch"))
+            .arg("analyze")
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(5),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(String::from_utf8_lossy(&o.stderr).contains(name));
+    }
+}
