@@ -81,13 +81,17 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     if !recording.is_file() {
         return Err(coded(1, format!("the Java command ended ({status}) before JFR wrote a recording: check that it starts a HotSpot JVM (JDK 11+) and that the options above were accepted")));
     }
-    if let Some(keep) = &args.keep {
+    // A failed copy must not cost the analysis of what was recorded: report it last.
+    let kept = args.keep.as_ref().map(|keep| {
         std::fs::copy(&recording, keep)
-            .with_context(|| format!("keeping the recording as {}", keep.display()))?;
-    }
+            .with_context(|| format!("keeping the recording as {}", keep.display()))
+    });
     let analysis =
         hch_profile::from_recordings(&[recording], &lib).map_err(analyze::input_error)?;
     let code = analyze::report(analysis, &args.opts)?;
+    if let Some(Err(e)) = kept {
+        return Err(e);
+    }
     Ok(if interrupted.load(Ordering::Relaxed) {
         Status(130)
     } else {
