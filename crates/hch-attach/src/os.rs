@@ -19,7 +19,7 @@ use rustix::thread::{LinkNameSpaceType, UnshareFlags};
 pub(crate) struct Isolation {
     /// The target's mount namespace (`/proc/<pid>/ns/mnt`), when it differs from ours.
     pub mnt: Option<OwnedFd>,
-    /// The target's effective uid and gid, when hch is root and they differ from 0.
+    /// The target's effective uid and gid.
     pub creds: Option<(u32, u32)>,
 }
 

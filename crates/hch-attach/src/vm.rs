@@ -1,8 +1,9 @@
 //! The Linux driver: a JVM found by pid, its attach listener started on demand, one request per
 //! connection. Matches jattach: the namespace pid from `NStgid`, the target's `/tmp` through
 //! `/proc/<pid>/root/tmp`, `.attach_pid<nspid>` in its working directory and then its `/tmp`,
-//! SIGQUIT to the host pid, a bounded wait for `.java_pid<nspid>`, and, when hch is root, the
-//! target's mount namespace (when it differs) and uid/gid on a helper thread (see `os`).
+//! SIGQUIT to the host pid, a bounded wait for `.java_pid<nspid>`, and, when hch is root and the
+//! JVM is another user's, its uid/gid and mount namespace (when it differs) on a helper thread
+//! (see `os`).
 
 use std::io::{self, Read};
 use std::os::fd::{AsFd, OwnedFd};
@@ -206,10 +207,14 @@ impl Vm {
     }
 }
 
-/// What to change to act as the target: its mount namespace when it differs, its ids when they
-/// differ from root's. Only root can (and needs to) do either.
+/// What to change to act as the target. Only root needs (and can) change anything, and only for
+/// a JVM of another user: root reaches any JVM's files through `/proc/<pid>/root`, and JVMs
+/// accept root as a peer, but a JVM in a user namespace sees the host's root as nobody. Acting
+/// as that JVM's user, `/proc/<pid>/root` may be closed to hch (the JVM is not dumpable when
+/// its binary belongs to an unmapped user), so hch also enters its mount namespace when that
+/// differs, as jattach does.
 fn isolation_for(pid: u32, our_uid: u32, (uid, gid): (u32, u32)) -> Result<Isolation, AttachError> {
-    if our_uid != 0 {
+    if our_uid != 0 || (uid, gid) == (0, 0) {
         return Ok(Isolation {
             mnt: None,
             creds: None,
@@ -223,8 +228,10 @@ fn isolation_for(pid: u32, our_uid: u32, (uid, gid): (u32, u32)) -> Result<Isola
             .map_err(|e| AttachError::from_io(pid, format!("opening {path}"), e))?;
         Some(OwnedFd::from(fd))
     };
-    let creds = ((uid, gid) != (0, 0)).then_some((uid, gid));
-    Ok(Isolation { mnt, creds })
+    Ok(Isolation {
+        mnt,
+        creds: Some((uid, gid)),
+    })
 }
 
 /// Opens a directory as a handle only (no read permission needed), or `None`.
