@@ -46,6 +46,10 @@ pub struct Sizes {
     pub by_signature: HashMap<String, u64>,
     /// Code size per method name without descriptor (largest overload), for inputs without one.
     pub by_name: HashMap<String, u64>,
+    /// Highest compile level per method (4 = C2, 1 to 3 = C1), keyed like `by_signature`.
+    pub level_by_signature: HashMap<String, i8>,
+    /// Highest compile level per method name without descriptor.
+    pub level_by_name: HashMap<String, i8>,
 }
 
 impl Sizes {
@@ -57,6 +61,30 @@ impl Sizes {
         *e = (*e).max(bytes);
         let e = self.by_name.entry(name).or_default();
         *e = (*e).max(bytes);
+    }
+
+    /// Records a compile level of a method (`pkg/Class.m(desc)`), keeping the highest: HotSpot's
+    /// own recordings do not tell C1 from C2 code, a codelist does.
+    pub fn add_level(&mut self, signature: &str, level: i8) {
+        let name = signature.split('(').next().unwrap_or(signature).to_string();
+        let e = self
+            .level_by_signature
+            .entry(signature.to_string())
+            .or_insert(level);
+        *e = (*e).max(level);
+        let e = self.level_by_name.entry(name).or_insert(level);
+        *e = (*e).max(level);
+    }
+
+    /// The highest compile level of a method in the capture.
+    pub fn level_of(&self, m: &MethodInfo) -> Option<i8> {
+        let name = names::method_name(m, false);
+        if m.descriptor.is_empty() {
+            return self.level_by_name.get(&name).copied();
+        }
+        self.level_by_signature
+            .get(&format!("{name}{}", m.descriptor))
+            .copied()
     }
 
     /// The size of a method's blob, if the capture lists it.
@@ -77,7 +105,9 @@ impl Sizes {
         for e in &list.entries {
             if matches!(e.state, State::InUse | State::Unknown) && e.level > 0 {
                 let m = &e.method;
-                s.add(&format!("{}.{}{}", m.class, m.name, m.descriptor), e.size());
+                let signature = format!("{}.{}{}", m.class, m.name, m.descriptor);
+                s.add(&signature, e.size());
+                s.add_level(&signature, e.level);
             }
         }
         s
@@ -106,6 +136,8 @@ pub struct HotBlob {
     pub bytes: u64,
     /// Whether `bytes` was measured (from a codelist) rather than the average.
     pub measured: bool,
+    /// The highest compile level of its live code in the codelist (4 = C2, 1 to 3 = C1).
+    pub level: Option<i8>,
 }
 
 /// Which limit ended the hot set.
@@ -227,6 +259,7 @@ pub fn hot_set(p: &Profile, opts: &HotOptions, sizes: &Sizes) -> HotSet {
             percent,
             bytes,
             measured: measured.is_some(),
+            level: sizes.level_of(method),
         };
         set.blobs.push(blob);
     }

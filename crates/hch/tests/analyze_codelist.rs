@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use hch_testkit::{require_jdks, scratch_dir, skip, Jvm, Launch};
 
-/// Header-to-end size of every in-use compiled method (levels 1 to 4), largest per method.
-fn sizes_from_codelist(text: &str) -> HashMap<String, u64> {
+/// Header-to-end size of every in-use compiled method (levels 1 to 4), largest per method, and
+/// its highest compile level.
+fn sizes_from_codelist(text: &str) -> HashMap<String, (u64, u64)> {
     let mut sizes = HashMap::new();
     for line in text.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
@@ -27,8 +28,9 @@ fn sizes_from_codelist(text: &str) -> HashMap<String, u64> {
         let (Some(start), Some(end)) = (hex(f[4]), hex(f[7])) else {
             continue;
         };
-        let e = sizes.entry(f[3].to_string()).or_insert(0);
-        *e = (*e).max(end - start);
+        let level: u64 = f[1].parse().unwrap();
+        let e: &mut (u64, u64) = sizes.entry(f[3].to_string()).or_insert((0, 0));
+        *e = (e.0.max(end - start), e.1.max(level));
     }
     sizes
 }
@@ -104,9 +106,16 @@ fn sizes_from_a_real_codelist_on_every_jdk() {
             );
             if b["measured"] == true {
                 measured += 1;
+                let want = expected.get(&key).copied();
                 assert_eq!(
                     b["bytes"].as_u64(),
-                    expected.get(&key).copied(),
+                    want.map(|w| w.0),
+                    "{}: {key}",
+                    jdk.label()
+                );
+                assert_eq!(
+                    b["level"].as_u64(),
+                    want.map(|w| w.1),
                     "{}: {key}",
                     jdk.label()
                 );

@@ -167,8 +167,13 @@ fn summary(a: &Analysis, o: &Options, out: &mut impl Write) -> std::io::Result<(
         cutoff_words(h.cutoff, o)
     )?;
     let sizes = if h.sizes_from_codelist {
+        let rest = if h.measured_sizes < h.blobs.len() {
+            ", 4 KB average for the rest"
+        } else {
+            ""
+        };
         format!(
-            "sizes from the codelist for {} of {} blobs, 4 KB average for the rest",
+            "sizes from the codelist for {} of {} blobs{rest}",
             h.measured_sizes,
             h.blobs.len()
         )
@@ -181,7 +186,11 @@ fn summary(a: &Analysis, o: &Options, out: &mut impl Write) -> std::io::Result<(
         human(h.bytes),
         human(h.budget)
     )?;
-    for b in h.blobs.iter().take(o.flat.min(10)) {
+    if h.sizes_from_codelist {
+        levels(h, out)?;
+    }
+    let shown = o.flat.min(10);
+    for b in h.blobs.iter().take(shown) {
         let name = hch_profile::names::method_name(&b.method, true);
         writeln!(
             out,
@@ -189,17 +198,32 @@ fn summary(a: &Analysis, o: &Options, out: &mut impl Write) -> std::io::Result<(
             b.percent, b.samples, b.method.descriptor
         )?;
     }
-    if h.blobs.len() > 10 && o.flat > 0 {
+    if h.blobs.len() > shown && shown > 0 {
         writeln!(
             out,
             "  ... {} more (--json lists them all)",
-            h.blobs.len() - 10
+            h.blobs.len() - shown
         )?;
     }
     for n in &a.directives.notes {
         writeln!(out, "Note: {n}")?;
     }
     Ok(())
+}
+
+/// C1 or C2, from the codelist: a `c2` option such as `Hot: true` only acts on C2 compiles.
+fn levels(h: &hch_profile::HotSet, out: &mut impl Write) -> std::io::Result<()> {
+    let c2 = h.blobs.iter().filter(|b| b.level == Some(4)).count();
+    let c1 = h
+        .blobs
+        .iter()
+        .filter(|b| matches!(b.level, Some(1..=3)))
+        .count();
+    let gone = h.blobs.iter().filter(|b| b.level.is_none()).count();
+    writeln!(
+        out,
+        "Compile levels (codelist): {c2} blobs are C2 code, {c1} only C1 (a `c2` option does not act on them until C2 compiles them), {gone} not in the codelist (deoptimized since, or the codelist is from another run)."
+    )
 }
 
 /// Why the hot set ended, in words.
