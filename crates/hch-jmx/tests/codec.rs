@@ -379,3 +379,27 @@ fn jcmd_names_map_to_the_operations_the_jdk_exposes() {
         assert!(n > 40, "{cap}: {n}");
     }
 }
+
+/// The FlightRecorderMXBean `Recordings` attribute (CompositeData[]) decodes into its items.
+#[test]
+fn composite_data_items() {
+    let s2c = read("jdk25-jfr.stream0.s2c.bin");
+    let r = jrmp::parse_return(&s2c[1403..1403 + 2516], true).unwrap();
+    let recordings = r.graph.array(r.value).expect("CompositeData[]");
+    assert_eq!(recordings.len(), 1);
+    let items = hch_jmx::open::composite_items(&r.graph, recordings[0]).expect("items");
+    let get = |k: &str| {
+        items
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| panic!("{k}"))
+    };
+    assert_eq!(r.graph.long(get("id")), Some(1));
+    assert_eq!(r.graph.str(get("state")), Some("STOPPED"));
+    let names: Vec<&str> = items.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        names.windows(2).all(|w| w[0] < w[1]),
+        "TreeMap order: {names:?}"
+    );
+}
