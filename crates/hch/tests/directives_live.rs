@@ -92,3 +92,63 @@ fn add_replace_print_clear_and_refuse_hot_on_every_jdk() {
         drop(jvm);
     }
 }
+
+/// A free loopback port (closed again before the JVM binds it).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Over JMX (HOST:PORT): print and clear work; a file cannot be sent, so `add` says to copy it
+/// and pass `--remote-path`, which then works (the JVM runs on this host here).
+#[test]
+fn host_port_targets_on_every_jdk() {
+    let dir = scratch_dir("directives-live");
+    let stock = file(&dir, "stock-remote.json", Dialect::Stock);
+    for jdk in require_jdks() {
+        let port = free_port();
+        let p = "-Dcom.sun.management.jmxremote";
+        let opts = [
+            format!("{p}.port={port}"),
+            format!("{p}.rmi.port={port}"),
+            format!("{p}.host=127.0.0.1"),
+            "-Djava.rmi.server.hostname=127.0.0.1".into(),
+            format!("{p}.authenticate=false"),
+            format!("{p}.ssl=false"),
+        ];
+        let jvm = Jvm::start(&jdk, "HotLoop", &Launch::args(["0", "1"]).jvm(opts));
+        let target = format!("127.0.0.1:{port}");
+        let label = jdk.label();
+
+        let o = hch(&["directives", "add", &target], Some(&stock));
+        assert_ne!(o.status.code(), Some(0), "{label}: {}", out(&o));
+        assert!(out(&o).contains("--remote-path"), "{label}: {}", out(&o));
+
+        let remote_path = stock.to_str().unwrap();
+        let o = hch(
+            &["directives", "add", &target, "--remote-path", remote_path],
+            Some(&stock),
+        );
+        assert!(
+            o.status.success() && out(&o).contains("1 compiler directives added"),
+            "{label}: {}",
+            out(&o)
+        );
+        let o = hch(&["directives", "print", &target], None);
+        assert!(
+            out(&o).contains("HotLoop$W1.run(J)J"),
+            "{label}: {}",
+            out(&o)
+        );
+        let o = hch(&["directives", "clear", &target], None);
+        assert!(
+            out(&o).contains("1 before, 0 after"),
+            "{label}: {}",
+            out(&o)
+        );
+        drop(jvm);
+    }
+}

@@ -30,6 +30,10 @@ pub struct TargetFileArgs {
     pub target: String,
     /// The directives file.
     pub file: Option<std::path::PathBuf>,
+    /// For a HOST:PORT target: where the same file lies on the JVM's host (copy it there
+    /// first); the JVM reads it from there, hch checks the local FILE.
+    #[arg(long, value_name = "PATH")]
+    pub remote_path: Option<String>,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -175,8 +179,27 @@ fn run_apply(a: TargetFileArgs, mode: ApplyMode) -> anyhow::Result<Status> {
         return Ok(Status(6));
     }
     let mut t = open(&a.target, &a.remote)?;
+    if let Some(path) = &a.remote_path {
+        return add_remote_path(t.as_mut(), path, mode);
+    }
     let outcome = hch_profile::apply(t.as_mut(), &text, mode)?;
     print_outcome(&outcome);
+    Ok(Status(0))
+}
+
+/// Adds a file that already lies on the JVM's host (a remote JVM cannot be sent one).
+fn add_remote_path(t: &mut dyn Target, path: &str, mode: ApplyMode) -> anyhow::Result<Status> {
+    if mode == ApplyMode::Replace {
+        hch_target::directives::clear(t)?;
+    }
+    let command = format!("Compiler.directives_add {path}");
+    let response = t.jcmd(&command)?;
+    println!("{}", response.trim_end());
+    if hch_target::directives::count_in_response(&response).is_none() {
+        let msg = format!("{}: the JVM added nothing from {path}; JDK 22 and later do not say why: check the same file locally with `hch directives check`", t.describe());
+        return Err(coded(4, msg));
+    }
+    eprintln!("hch: note: directives affect compilations that start from now on, not code already compiled");
     Ok(Status(0))
 }
 
