@@ -149,20 +149,24 @@ fn run_apply(a: TargetFileArgs, mode: ApplyMode) -> anyhow::Result<Status> {
     let java = local_java(&a.target);
     let jvm = java.as_deref().and_then(|j| jvm_verdict(j, &file).ok());
     let feature = jvm.as_ref().and_then(|v| v.feature);
-    let mut rejected = false;
-    for f in feature.map_or(vec![17, 25], |f| vec![f]) {
-        let r = check(
-            &text,
-            CheckTarget {
-                feature: f,
-                hot_option: false,
-            },
-        );
-        if !r.accepted {
-            print_report(&file, &r);
-            rejected = true;
-        }
+    // Without the target's release, a file counts as bad only when every checked JDK refuses it.
+    let reports: Vec<Report> = feature
+        .map_or(vec![17, 25], |f| vec![f])
+        .into_iter()
+        .map(|f| {
+            check(
+                &text,
+                CheckTarget {
+                    feature: f,
+                    hot_option: false,
+                },
+            )
+        })
+        .collect();
+    for r in reports.iter().filter(|r| !r.accepted) {
+        print_report(&file, r);
     }
+    let mut rejected = reports.iter().all(|r| !r.accepted);
     if let Some(v) = &jvm {
         // The JVM's own parser has the last word over hch's rules.
         rejected = !v.accepted;
@@ -329,6 +333,14 @@ impl JvmVerdict {
     }
 }
 
+/// What HotSpot's directives parser prints at start-up, one of which shows it read the file.
+const PARSER_ANSWERS: &[&str] = &[
+    "compiler directives added",
+    "Could not load file",
+    "Parsing of compiler directives failed",
+    "No directives in file",
+];
+
 /// Starts `java -XX:CompilerDirectivesFile=FILE -version`: even JDK 22+, whose diagnostic command
 /// hides parse errors, prints them in full at start-up.
 fn jvm_verdict(java: &Path, file: &Path) -> anyhow::Result<JvmVerdict> {
@@ -350,6 +362,18 @@ fn jvm_verdict(java: &Path, file: &Path) -> anyhow::Result<JvmVerdict> {
         })?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
+    if !PARSER_ANSWERS.iter().any(|a| stdout.contains(a)) {
+        // The JVM failed before it read the file (no such JVM, missing libraries in a container).
+        let why = format!("{}{}", stdout, vm_errors(&stderr));
+        return Err(coded(
+            1,
+            format!(
+                "{} did not get to read the file: {}",
+                bin.display(),
+                why.trim()
+            ),
+        ));
+    }
     let accepted = out.status.success() && stdout.contains("compiler directives added");
     let messages = if accepted {
         first_line(&stdout)
