@@ -21,6 +21,11 @@ public class CodeCacheFill {
         int methods = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         int statements = args.length > 2 ? Integer.parseInt(args[2]) : 24;
         Path dir = Files.createTempDirectory("hch-codecachefill");
+        // Also on SIGTERM/Ctrl-C while javac still runs (a finally block would not run then).
+        Thread cleanup = new Thread(() -> {
+            try { deleteTree(dir); } catch (IOException e) { /* best effort at exit */ }
+        });
+        Runtime.getRuntime().addShutdownHook(cleanup);
         List<LongUnaryOperator> ops = new ArrayList<>();
         try {
             List<String> javacArgs = new ArrayList<>(List.of("-d", dir.toString(), "-g:none"));
