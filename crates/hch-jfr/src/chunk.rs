@@ -30,16 +30,23 @@ pub struct RawEvent<'a> {
     pub(crate) body_offset: usize,
 }
 
-/// Constant pool entries of one chunk: type id -> key -> offset of the value in the chunk.
+/// Constant pool entries of one chunk: type id -> key -> where the value lies in the chunk.
 #[derive(Debug, Default)]
 pub(crate) struct Pools {
-    by_type: FxHashMap<u64, FxHashMap<u64, u32>>,
+    by_type: FxHashMap<u64, FxHashMap<u64, Span>>,
+}
+
+/// A pool entry's value: start and end offsets in the chunk (chunks are at most 4 GiB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub start: u32,
+    pub end: u32,
 }
 
 impl Pools {
-    /// Offset of a pool entry's value.
-    pub(crate) fn get(&self, type_id: u64, key: u64) -> Option<usize> {
-        self.by_type.get(&type_id)?.get(&key).map(|&o| o as usize)
+    /// Where a pool entry's value lies.
+    pub(crate) fn get(&self, type_id: u64, key: u64) -> Option<Span> {
+        self.by_type.get(&type_id)?.get(&key).copied()
     }
 
     /// Number of entries of a type.
@@ -169,8 +176,15 @@ impl<'a> Chunk<'a> {
             map.reserve(count.min(1 << 16));
             for _ in 0..count {
                 let key = c.varint()?;
-                map.insert(key, c.pos() as u32);
+                let start = c.pos() as u32;
                 self.layouts.skip_class(&mut c, class, 0)?;
+                map.insert(
+                    key,
+                    Span {
+                        start,
+                        end: c.pos() as u32,
+                    },
+                );
             }
         }
         Ok(())
@@ -216,6 +230,12 @@ impl<'a> Chunk<'a> {
             16,
             Problem::CheckpointChain("longer than the number of checkpoints (a cycle)".into()),
         ))
+    }
+
+    /// A cursor over one pool entry's value: reading can never run into other entries.
+    pub(crate) fn entry_cursor(&self, span: Span) -> Cursor<'a> {
+        let end = (span.end as usize).min(self.bytes.len());
+        Cursor::new(&self.bytes[..end], span.start as usize)
     }
 
     /// The index of a type in the metadata.

@@ -265,7 +265,7 @@ impl<'c, 'a> Resolver<'c, 'a> {
             return Ok(stack);
         };
         let def = &chunk.metadata.classes[class as usize];
-        let mut c = Cursor::new(chunk.bytes, off);
+        let mut c = chunk.entry_cursor(off);
         for (f, plan) in def.fields.iter().zip(&chunk.layouts.plans[class as usize]) {
             match (f.name.as_str(), plan.kind) {
                 ("truncated", Kind::Bool) if !plan.array => stack.truncated = c.u8()? != 0,
@@ -369,7 +369,7 @@ impl<'c, 'a> Resolver<'c, 'a> {
         let names = ["type", "name", "descriptor", "hidden"];
         let want = names.map(|n| field_pos(ch, type_id, n));
         let mut v = [0u64; 4];
-        self.fields(&mut Cursor::new(ch.bytes, off), class, &want, &mut v)?;
+        self.fields(&mut ch.entry_cursor(off), class, &want, &mut v)?;
         let def = &ch.metadata.classes[class as usize];
         let ref_type = |i: usize| want[i].map(|p| def.fields[p].type_id);
         let (class_name, class_hidden) = match ref_type(0) {
@@ -400,7 +400,7 @@ impl<'c, 'a> Resolver<'c, 'a> {
                 field_pos(ch, type_id, "hidden"),
             ];
             let mut v = [0u64; 2];
-            self.fields(&mut Cursor::new(ch.bytes, off), class, &want, &mut v)?;
+            self.fields(&mut ch.entry_cursor(off), class, &want, &mut v)?;
             let def = &ch.metadata.classes[class as usize];
             let name_type = want[0].map(|p| def.fields[p].type_id);
             result = (self.opt_string(name_type, v[0])?, v[1] != 0);
@@ -426,7 +426,7 @@ impl<'c, 'a> Resolver<'c, 'a> {
         else {
             return Ok(None);
         };
-        let mut c = Cursor::new(ch.bytes, off);
+        let mut c = ch.entry_cursor(off);
         let is_str = |k: &Option<Kind>| matches!(k, Some(Kind::Str));
         if !is_str(&ch.layouts.prim[class as usize]) {
             // Skip to the first string field of the simple type.

@@ -54,6 +54,12 @@ pub enum Problem {
         /// Bytes left from the chunk start.
         remaining: u64,
     },
+    /// A chunk larger than pool offsets can address.
+    #[error("chunk of {size} bytes is larger than the 4 GiB this reader supports")]
+    ChunkTooLarge {
+        /// Declared size.
+        size: u64,
+    },
     /// The chunk is still being written.
     #[error("chunk is still being written (generation byte {generation}); dump or stop the recording and read the finished file")]
     InProgress {

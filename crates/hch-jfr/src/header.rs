@@ -93,6 +93,9 @@ impl ChunkHeader {
                 },
             ));
         }
+        if self.size > u64::from(u32::MAX) {
+            return Err(RawError::new(8, Problem::ChunkTooLarge { size: self.size }));
+        }
         if self.flags & 1 == 0 && self.major >= 2 {
             return Err(RawError::new(
                 66,

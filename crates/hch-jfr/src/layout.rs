@@ -23,6 +23,8 @@ pub(crate) enum Kind {
     Nested(u32),
     /// A type the metadata does not define: an error if it is ever read.
     Unknown(u64),
+    /// An inline value of a class whose fields, all the way down, take no bytes at all.
+    Zero,
 }
 
 /// The declared width of a varint field.
@@ -61,39 +63,110 @@ pub(crate) enum Step {
     Fixed(u32),
 }
 
-/// Appends the skip steps of `class` to `steps`; `None` when a field has a variable layout.
-fn flatten(
+/// Most units (varints or bytes) a flat plan may stand for; larger classes use the generic path.
+const MAX_FLAT_UNITS: u32 = 4096;
+/// How deep nested classes are flattened (each level is computed once).
+const MAX_FLAT_DEPTH: usize = 8;
+
+/// Skip plans of every class, each computed once (memoized): `None` when a field has a
+/// variable layout, the class nests too deep, or it stands for too many units.
+fn flat_plans(plans: &[Vec<FieldPlan>], prim: &[Option<Kind>]) -> Vec<Option<Vec<Step>>> {
+    let mut memo: Vec<Option<Option<Vec<Step>>>> = vec![None; plans.len()];
+    for i in 0..plans.len() {
+        flat_of(plans, prim, i as u32, 0, &mut memo);
+    }
+    memo.into_iter().map(Option::flatten).collect()
+}
+
+fn flat_of(
     plans: &[Vec<FieldPlan>],
     prim: &[Option<Kind>],
     class: u32,
     depth: usize,
-    steps: &mut Vec<Step>,
-) -> Option<()> {
-    if depth > 4 || prim.get(class as usize)?.is_some() {
+    memo: &mut Vec<Option<Option<Vec<Step>>>>,
+) -> Option<Vec<Step>> {
+    let i = class as usize;
+    if let Some(done) = memo.get(i)?.clone() {
+        return done;
+    }
+    if depth > MAX_FLAT_DEPTH || prim.get(i)?.is_some() {
         return None;
     }
-    for f in plans.get(class as usize)? {
-        if f.array {
-            return None;
-        }
-        let step = match f.kind {
-            Kind::Varint(_) | Kind::CpRef(_) => Step::Varints(1),
-            Kind::Bool | Kind::Byte => Step::Fixed(1),
-            Kind::F32 => Step::Fixed(4),
-            Kind::F64 => Step::Fixed(8),
-            Kind::Nested(i) => {
-                flatten(plans, prim, i, depth + 1, steps)?;
-                continue;
-            }
-            Kind::Str | Kind::Unknown(_) => return None,
+    memo[i] = Some(None); // a cycle through this class is not flat
+    let mut steps: Vec<Step> = Vec::new();
+    let mut units = 0u32;
+    let mut ok = true;
+    for f in plans.get(i)?.clone() {
+        let sub = match (f.array, f.kind) {
+            (true, _) | (_, Kind::Str | Kind::Unknown(_)) => None,
+            (_, Kind::Varint(_) | Kind::CpRef(_)) => Some(vec![Step::Varints(1)]),
+            (_, Kind::Bool | Kind::Byte) => Some(vec![Step::Fixed(1)]),
+            (_, Kind::F32) => Some(vec![Step::Fixed(4)]),
+            (_, Kind::F64) => Some(vec![Step::Fixed(8)]),
+            (_, Kind::Zero) => Some(Vec::new()),
+            (_, Kind::Nested(n)) => flat_of(plans, prim, n, depth + 1, memo),
         };
-        match (steps.last_mut(), step) {
-            (Some(Step::Varints(n)), Step::Varints(m)) => *n += m,
-            (Some(Step::Fixed(n)), Step::Fixed(m)) => *n += m,
-            _ => steps.push(step),
+        let Some(sub) = sub else {
+            ok = false;
+            break;
+        };
+        for step in sub {
+            let add = match step {
+                Step::Varints(n) | Step::Fixed(n) => n,
+            };
+            units = units.saturating_add(add);
+            match (steps.last_mut(), step) {
+                (Some(Step::Varints(n)), Step::Varints(m)) => *n = n.saturating_add(m),
+                (Some(Step::Fixed(n)), Step::Fixed(m)) => *n = n.saturating_add(m),
+                _ => steps.push(step),
+            }
+        }
+        if units > MAX_FLAT_UNITS {
+            ok = false;
+            break;
         }
     }
-    Some(())
+    let result = ok.then_some(steps);
+    memo[i] = Some(result.clone());
+    result
+}
+
+/// Which classes take no bytes at all (no primitive, string, reference or array anywhere
+/// inside): such values are skipped without recursing, which would otherwise be exponential.
+fn zero_width(plans: &[Vec<FieldPlan>], prim: &[Option<Kind>]) -> Vec<bool> {
+    // Fixpoint: start from "all zero" and clear classes with any byte-taking field.
+    let mut zero: Vec<bool> = prim.iter().map(|p| p.is_none()).collect();
+    loop {
+        let mut changed = false;
+        for (i, fields) in plans.iter().enumerate() {
+            if !zero[i] {
+                continue;
+            }
+            let takes_bytes = fields.iter().any(|f| match f.kind {
+                _ if f.array => true,
+                Kind::Nested(n) => !zero.get(n as usize).copied().unwrap_or(false),
+                Kind::Zero => false,
+                _ => true,
+            });
+            if takes_bytes {
+                zero[i] = false;
+                changed = true;
+            }
+        }
+        if !changed {
+            return zero;
+        }
+    }
+}
+
+/// The fewest bytes one value of a kind takes: bounds array counts by the bytes that remain.
+pub(crate) fn min_size(k: Kind) -> usize {
+    match k {
+        Kind::F32 => 4,
+        Kind::F64 => 8,
+        Kind::Zero => 0,
+        _ => 1,
+    }
 }
 
 fn primitive(name: &str) -> Option<Kind> {
@@ -120,7 +193,7 @@ impl Layouts {
             .enumerate()
             .map(|(i, c)| (c.id, i as u32))
             .collect();
-        let plans: Vec<Vec<FieldPlan>> = md
+        let mut plans: Vec<Vec<FieldPlan>> = md
             .classes
             .iter()
             .map(|c| {
@@ -146,12 +219,15 @@ impl Layouts {
             })
             .collect();
         let prim: Vec<Option<Kind>> = md.classes.iter().map(|c| primitive(&c.name)).collect();
-        let flat = (0..plans.len() as u32)
-            .map(|i| {
-                let mut steps = Vec::new();
-                flatten(&plans, &prim, i, 0, &mut steps).map(|_| steps)
-            })
-            .collect();
+        let zero = zero_width(&plans, &prim);
+        for fields in &mut plans {
+            for f in fields.iter_mut() {
+                if matches!(f.kind, Kind::Nested(n) if zero[n as usize]) {
+                    f.kind = Kind::Zero;
+                }
+            }
+        }
+        let flat = flat_plans(&plans, &prim);
         Layouts { plans, prim, flat }
     }
 
@@ -186,7 +262,13 @@ impl Layouts {
         depth: usize,
     ) -> RawResult<()> {
         if f.array {
-            let n = c.length(1)?;
+            if f.kind == Kind::Zero {
+                return Err(RawError::new(
+                    c.pos() as u64,
+                    Problem::Metadata("an array of values that take no bytes".into()),
+                ));
+            }
+            let n = c.length(min_size(f.kind))?;
             if let Kind::Nested(i) = f.kind {
                 if let Some(Some(steps)) = self.flat.get(i as usize) {
                     return (0..n).try_for_each(|_| skip_steps(c, steps));
@@ -211,6 +293,7 @@ impl Layouts {
             Kind::Str => c.skip_string(),
             Kind::Nested(i) => self.skip_class(c, i, depth + 1),
             Kind::Unknown(id) => Err(RawError::new(c.pos() as u64, Problem::UnknownType(id))),
+            Kind::Zero => Ok(()),
         }
     }
 }
@@ -227,4 +310,48 @@ fn skip_steps(c: &mut Cursor<'_>, steps: &[Step]) -> RawResult<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested(n: u32, count: usize) -> Vec<FieldPlan> {
+        vec![
+            FieldPlan {
+                kind: Kind::Nested(n),
+                array: false
+            };
+            count
+        ]
+    }
+
+    /// Regression: crafted metadata whose classes nest 1000 fields of the class below made
+    /// flattening take 1000^4 steps; zero-width classes made skipping exponential.
+    #[test]
+    fn wide_nesting_is_linear_and_zero_width_classes_take_no_recursion() {
+        let long = vec![FieldPlan {
+            kind: Kind::Varint(Width::Long),
+            array: false,
+        }];
+        let plans = vec![
+            long,
+            nested(0, 1000),
+            nested(1, 1000),
+            nested(2, 1000),
+            nested(3, 1000),
+        ];
+        let prim = vec![None; plans.len()];
+        let t = std::time::Instant::now();
+        let flat = flat_plans(&plans, &prim);
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(flat[0], Some(vec![Step::Varints(1)]));
+        assert_eq!(flat[1], Some(vec![Step::Varints(1000)]));
+        assert_eq!(flat[2], None, "a million units is not worth a flat plan");
+
+        let empty = Vec::new();
+        let plans = vec![empty, nested(0, 1000), nested(1, 1000)];
+        let zero = zero_width(&plans, &[None, None, None]);
+        assert_eq!(zero, vec![true, true, true]);
+    }
 }

@@ -1,5 +1,7 @@
 //! Generic, metadata-driven decoding of any event or constant, to JSON with constants resolved.
 
+use std::cell::Cell;
+
 use serde_json::{Map, Number, Value};
 
 use crate::chunk::{Chunk, RawEvent};
@@ -9,6 +11,9 @@ use crate::layout::{FieldPlan, Kind, Width, MAX_DEPTH};
 
 /// How many levels of constant references are followed when printing (`jfr print` stops early too).
 const RESOLVE_DEPTH: usize = 6;
+/// How many values one event may expand to once constants are resolved: a crafted pool whose
+/// entries refer to each other many times over would otherwise expand exponentially.
+const VALUE_BUDGET: usize = 200_000;
 
 impl<'a> Chunk<'a> {
     /// Decodes an event's fields into a JSON object, constant pool references resolved.
@@ -20,16 +25,24 @@ impl<'a> Chunk<'a> {
             ))
         })?;
         let mut c = Cursor::new(&self.bytes[..ev.offset + ev.size], ev.body_offset);
-        self.class_json(&mut c, class, 0, 0)
+        self.class_json(&mut c, class, 0, 0, &Cell::new(VALUE_BUDGET))
             .map_err(|e| self.locate(e))
     }
 
     /// Resolves a constant of `type_id` by key to JSON (`null` when the key is missing).
     pub fn constant_json(&self, type_id: u64, key: u64) -> Result<Value, Error> {
-        self.resolve(type_id, key, 0, 0).map_err(|e| self.locate(e))
+        self.resolve(type_id, key, 0, 0, &Cell::new(VALUE_BUDGET))
+            .map_err(|e| self.locate(e))
     }
 
-    fn resolve(&self, type_id: u64, key: u64, depth: usize, refs: usize) -> RawResult<Value> {
+    fn resolve(
+        &self,
+        type_id: u64,
+        key: u64,
+        depth: usize,
+        refs: usize,
+        budget: &Cell<usize>,
+    ) -> RawResult<Value> {
         if refs >= RESOLVE_DEPTH {
             return Ok(Value::from(key));
         }
@@ -37,8 +50,8 @@ impl<'a> Chunk<'a> {
         else {
             return Ok(Value::Null);
         };
-        let mut c = Cursor::new(self.bytes, off);
-        self.class_json(&mut c, class, depth, refs + 1)
+        let mut c = self.entry_cursor(off);
+        self.class_json(&mut c, class, depth, refs + 1, budget)
     }
 
     fn class_json(
@@ -47,18 +60,22 @@ impl<'a> Chunk<'a> {
         class: u32,
         depth: usize,
         refs: usize,
+        budget: &Cell<usize>,
     ) -> RawResult<Value> {
         if depth > MAX_DEPTH {
             return Err(RawError::new(c.pos() as u64, Problem::TooDeep(MAX_DEPTH)));
         }
         if let Some(Some(k)) = self.layouts.prim.get(class as usize) {
-            return self.kind_json(c, *k, depth, refs);
+            return self.kind_json(c, *k, depth, refs, budget);
         }
         let def = &self.metadata.classes[class as usize];
         let plans = &self.layouts.plans[class as usize];
         let mut obj = Map::new();
         for (f, plan) in def.fields.iter().zip(plans) {
-            obj.insert(f.name.clone(), self.field_json(c, *plan, depth, refs)?);
+            obj.insert(
+                f.name.clone(),
+                self.field_json(c, *plan, depth, refs, budget)?,
+            );
         }
         // A simple type stands for its only field, as the JDK prints it.
         if def.simple_type && obj.len() == 1 {
@@ -77,14 +94,15 @@ impl<'a> Chunk<'a> {
         f: FieldPlan,
         depth: usize,
         refs: usize,
+        budget: &Cell<usize>,
     ) -> RawResult<Value> {
         if !f.array {
-            return self.kind_json(c, f.kind, depth, refs);
+            return self.kind_json(c, f.kind, depth, refs, budget);
         }
-        let n = c.length(1)?;
+        let n = c.length(crate::layout::min_size(f.kind).max(1))?;
         let mut v = Vec::with_capacity(n.min(1024));
         for _ in 0..n {
-            v.push(self.kind_json(c, f.kind, depth, refs)?);
+            v.push(self.kind_json(c, f.kind, depth, refs, budget)?);
         }
         Ok(Value::Array(v))
     }
@@ -95,7 +113,18 @@ impl<'a> Chunk<'a> {
         k: Kind,
         depth: usize,
         refs: usize,
+        budget: &Cell<usize>,
     ) -> RawResult<Value> {
+        let left = budget.get();
+        if left == 0 {
+            return Err(RawError::new(
+                c.pos() as u64,
+                Problem::Metadata(format!(
+                    "an event expands to more than {VALUE_BUDGET} values"
+                )),
+            ));
+        }
+        budget.set(left - 1);
         Ok(match k {
             Kind::Bool => Value::Bool(c.u8()? != 0),
             Kind::Byte => Value::from(c.u8()? as i8),
@@ -113,12 +142,13 @@ impl<'a> Chunk<'a> {
             Kind::Str => self.string_json(c.string()?)?,
             Kind::CpRef(t) => {
                 let key = c.varint()?;
-                self.resolve(t, key, depth + 1, refs)?
+                self.resolve(t, key, depth + 1, refs, budget)?
             }
-            Kind::Nested(i) => self.class_json(c, i, depth + 1, refs)?,
+            Kind::Nested(i) => self.class_json(c, i, depth + 1, refs, budget)?,
             Kind::Unknown(id) => {
                 return Err(RawError::new(c.pos() as u64, Problem::UnknownType(id)))
             }
+            Kind::Zero => Value::Object(Map::new()),
         })
     }
 
@@ -139,7 +169,7 @@ impl<'a> Chunk<'a> {
         let Some(off) = self.pools.get(t, key) else {
             return Ok(None);
         };
-        let mut c = Cursor::new(self.bytes, off);
+        let mut c = self.entry_cursor(off);
         Ok(match c.string()? {
             JfrStr::Text(s) => Some(s.into_owned()),
             JfrStr::Empty => Some(String::new()),

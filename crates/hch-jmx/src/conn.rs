@@ -168,7 +168,8 @@ impl Conn {
         }
     }
 
-    // Reads at least `needed` more bytes, bounded by MAX_REPLY.
+    // Reads at least `needed` more bytes, bounded by MAX_REPLY. Each read asks for as much as
+    // the buffer already holds, so a large reply arriving fast is re-parsed O(log n) times.
     fn fill(&mut self, needed: usize) -> Result<()> {
         let target = self.buf.len().saturating_add(needed);
         if target > MAX_REPLY {
@@ -178,7 +179,7 @@ impl Conn {
                 limit: MAX_REPLY,
             });
         }
-        let mut chunk = vec![0u8; needed.clamp(64 << 10, 1 << 20)];
+        let mut chunk = vec![0u8; needed.max(self.buf.len()).clamp(64 << 10, 16 << 20)];
         while self.buf.len() < target {
             let n = match self.stream.read(&mut chunk) {
                 Ok(0) => return Err(self.closed(None)),

@@ -14,6 +14,9 @@ const LONG: &str = "long";
 const STRING: &str = "java.lang.String";
 const TABULAR: &str = "javax.management.openmbean.TabularData";
 
+/// The largest recording streamed back (a recording of hch's few events is far smaller).
+const MAX_RECORDING: usize = 4 << 30;
+
 /// Which event settings the recording uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settings {
@@ -113,6 +116,7 @@ impl Guard<'_> {
             .ok_or_else(|| unexpected("openStream", "a stream id", g.describe(v)))?;
         self.stream = Some(sid);
         let mut out = Vec::new();
+        let mut empty_in_a_row = 0u32;
         loop {
             check(cancel)?;
             let (g, v) = self.call("readStream", &[Arg::Long(sid)], &[LONG])?;
@@ -122,6 +126,19 @@ impl Guard<'_> {
             let chunk = g
                 .bytes(v)
                 .ok_or_else(|| unexpected("readStream", "a byte[]", g.describe(v)))?;
+            // A server that never ends the stream must not grow memory or spin forever.
+            empty_in_a_row = if chunk.is_empty() {
+                empty_in_a_row + 1
+            } else {
+                0
+            };
+            if out.len().saturating_add(chunk.len()) > MAX_RECORDING || empty_in_a_row > 1000 {
+                return Err(unexpected(
+                    "readStream",
+                    "the end of the stream",
+                    format!("more than {MAX_RECORDING} bytes or 1000 empty blocks"),
+                ));
+            }
             out.extend_from_slice(chunk);
         }
     }

@@ -260,12 +260,20 @@ impl RemoteRef {
 /// Decodes the reference inside a stub (`RemoteObject`'s custom data) or inside a dynamic
 /// proxy's `RemoteObjectInvocationHandler`.
 pub fn remote_ref(graph: &Graph, v: Value) -> Result<RemoteRef> {
+    remote_ref_at(graph, v, 0)
+}
+
+// A proxy's handler holds the reference one level down; more levels are not a real stub.
+fn remote_ref_at(graph: &Graph, v: Value, depth: u8) -> Result<RemoteRef> {
     let stub_class = graph.class_name(v).unwrap_or("null").to_string();
     let ann = match graph.annotation(v, "java.rmi.server.RemoteObject") {
         Some(a) => a,
         None => {
-            let h = graph.field(v, "h").ok_or_else(|| not_a_stub(&stub_class))?;
-            let mut r = remote_ref(graph, h)?;
+            let h = graph
+                .field(v, "h")
+                .filter(|_| depth < 2)
+                .ok_or_else(|| not_a_stub(&stub_class))?;
+            let mut r = remote_ref_at(graph, h, depth + 1)?;
             r.stub_class = stub_class;
             return Ok(r);
         }

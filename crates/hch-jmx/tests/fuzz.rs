@@ -141,3 +141,20 @@ fn bad_references_are_refused() {
         "{e}"
     );
 }
+
+/// Regression (review): an endless superclass chain and a long run of TC_RESET markers were
+/// read by recursion with no limit; both must end in an error, not a stack overflow.
+#[test]
+fn superclass_chains_and_reset_runs_are_bounded() {
+    // TC_OBJECT, then class "A" whose superclass is a new class "A" ... 100,000 times.
+    let mut v = vec![0x73];
+    for _ in 0..100_000 {
+        v.extend([
+            0x72, 0x00, 0x01, b'A', 0, 0, 0, 0, 0, 0, 0, 1, 0x02, 0x00, 0x00, 0x78,
+        ]);
+    }
+    assert!(jrmp::parse_return(&return_with(&v), true).is_err());
+    let mut resets = vec![0x79; 200_000];
+    resets.push(0x70);
+    let _ = jrmp::parse_return(&return_with(&resets), true);
+}

@@ -220,7 +220,11 @@ impl Graph {
             Value::Int(x) => Some(x.into()),
             Value::Short(x) => Some(x.into()),
             Value::Byte(x) => Some(x.into()),
-            Value::Node(_) => self.long(self.field(v, "value")?),
+            // One level of boxing only: a crafted object whose `value` is itself must not loop.
+            Value::Node(_) => match self.field(v, "value")? {
+                Value::Node(_) => None,
+                inner => self.long(inner),
+            },
             _ => None,
         }
     }
@@ -229,7 +233,10 @@ impl Graph {
     pub fn bool(&self, v: Value) -> Option<bool> {
         match v {
             Value::Bool(b) => Some(b),
-            Value::Node(_) => self.bool(self.field(v, "value")?),
+            Value::Node(_) => match self.field(v, "value")? {
+                Value::Node(_) => None,
+                inner => self.bool(inner),
+            },
             _ => None,
         }
     }

@@ -131,8 +131,12 @@ impl<'a> Decoder<'a> {
                 Ok(Content::Block(self.take(n)?.to_vec()))
             }
             tc::RESET => {
+                // Resets in a row are read in a loop, never by recursion (no stack to exhaust).
                 self.handles.clear();
-                self.read_content()
+                while matches!(self.peek(), Ok(tc::RESET)) {
+                    self.pos += 1;
+                }
+                self.nested(|d| d.read_content())
             }
             tc::ENDBLOCKDATA => {
                 Err(self.malformed_at(at, "unexpected end of block data (0x78)".into()))
@@ -244,7 +248,8 @@ impl<'a> Decoder<'a> {
             }
         }
         self.skip_annotation()?;
-        desc.super_class = self.class_desc()?;
+        // The superclass chain counts as nesting: a crafted endless chain must hit the limit.
+        desc.super_class = self.nested(|d| d.class_desc())?;
         self.graph.nodes[idx] = Node::ClassDesc(desc);
         Ok(idx)
     }
