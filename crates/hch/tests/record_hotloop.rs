@@ -351,8 +351,8 @@ fn ctrl_c(jdk: &Jdk) {
         .spawn()
         .unwrap();
     // The workload's output comes on hch's stderr; interrupt a second after it is running.
-    let mut child = child;
-    let stderr = child.stderr.take().unwrap();
+    let mut child = HchGuard(Some(child));
+    let stderr = child.0.as_mut().unwrap().stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
         let mut all = String::new();
@@ -368,10 +368,10 @@ fn ctrl_c(jdk: &Jdk) {
     rx.recv_timeout(Duration::from_secs(60))
         .expect("the workload never printed READY");
     std::thread::sleep(Duration::from_secs(1));
-    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    let pid = rustix::process::Pid::from_raw(child.0.as_ref().unwrap().id() as i32).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
     let start = Instant::now();
-    let o = child.wait_with_output().unwrap();
+    let o = child.0.take().unwrap().wait_with_output().unwrap();
     let err = reader.join().unwrap();
     assert!(start.elapsed() < Duration::from_secs(30));
     assert_eq!(o.status.code(), Some(130), "{}: {err}", jdk.label());
@@ -386,4 +386,18 @@ fn ctrl_c(jdk: &Jdk) {
         0,
         "hch left files in TMPDIR"
     );
+}
+
+/// Ends a `hch record` still running when the test fails: SIGTERM makes hch end its JVM.
+struct HchGuard(Option<std::process::Child>);
+
+impl Drop for HchGuard {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            if let Some(pid) = rustix::process::Pid::from_raw(c.id() as i32) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+            }
+            let _ = c.wait();
+        }
+    }
 }

@@ -8,6 +8,16 @@ use hch_profile::{hotset::Cutoff, Analysis, AnalyzeOptions, Dialect, HotOptions,
 
 use crate::exit::{coded, Status};
 
+/// A line on stderr that never panics nor kills: a closed stderr must not stop `record` from
+/// ending its JVM and removing its files.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use say;
+
 /// Examples shown by `hch analyze --help`.
 pub const EXAMPLES: &str = "Examples:
   hch analyze app.jfr                          flat profile head, hot set summary, warnings
@@ -138,7 +148,7 @@ pub fn report(mut a: Analysis, o: &Options) -> anyhow::Result<Status> {
     }
     out.flush()?;
     for w in &a.warnings {
-        eprintln!("hch: warning: {w}");
+        say!("hch: warning: {w}");
     }
     if let Some(path) = &o.directives {
         write_directives(&a, o, path)?;
@@ -240,21 +250,21 @@ fn cutoff_words(c: Cutoff, o: &Options) -> String {
 /// Writes the directives file and says plainly which JVMs will load it.
 fn write_directives(a: &Analysis, o: &Options, path: &std::path::Path) -> anyhow::Result<()> {
     if a.directives.is_empty() {
-        eprintln!(
+        say!(
             "hch: warning: the hot set is empty: no directives written to {}",
             path.display()
         );
         return Ok(());
     }
     hch_profile::dump(path, &a.directives)?;
-    eprintln!(
+    say!(
         "hch: wrote {} method patterns to {} (dialect {:?})",
         a.directives.patterns.len(),
         path.display(),
         o.dialect
     );
     if o.dialect == DialectArg::Hot {
-        eprintln!("hch: note: stock JDKs (17 to 25 checked) reject the whole file because of `Hot: true` (\"No such key: 'Hot'\"); it is for a JVM with a hot code segment. For a stock JVM write it with --dialect stock.");
+        say!("hch: note: stock JDKs (17 to 25 checked) reject the whole file because of `Hot: true` (\"No such key: 'Hot'\"); it is for a JVM with a hot code segment. For a stock JVM write it with --dialect stock.");
     }
     Ok(())
 }

@@ -63,6 +63,11 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     let interrupted = Arc::new(AtomicBool::new(false));
     // Ctrl-C, a terminal hang-up or a SIGTERM to hch all end the program cleanly, never orphan it.
     let mut hooks = Vec::new();
+    // SIGPIPE (a reader of hch's output went away) must not kill hch before it ended the JVM:
+    // writes then fail with EPIPE instead, which ends hch quietly after the clean-up.
+    let pipe_closed = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGPIPE, pipe_closed)
+        .context("installing the signal handlers")?;
     for sig in [
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGTERM,
@@ -86,8 +91,10 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         std::fs::copy(&recording, keep)
             .with_context(|| format!("keeping the recording as {}", keep.display()))
     });
-    let analysis =
-        hch_profile::from_recordings(&[recording], &lib).map_err(analyze::input_error)?;
+    let analysis = hch_profile::from_recordings(&[recording], &lib);
+    // Nothing is left behind even if printing fails or hch is killed while it prints.
+    drop(dir);
+    let analysis = analysis.map_err(analyze::input_error)?;
     let code = analyze::report(analysis, &args.opts)?;
     if let Some(Err(e)) = kept {
         return Err(e);
@@ -169,7 +176,7 @@ fn supervise(
         let over = duration.is_some_and(|d| recording_since.is_some() && elapsed >= d);
         if over || interrupted.load(Ordering::Relaxed) {
             pb.finish_and_clear();
-            eprintln!("hch: ending the program (SIGTERM) so that JFR writes the recording");
+            analyze::say!("hch: ending the program (SIGTERM) so that JFR writes the recording");
             return guard.terminate();
         }
         pb.set_position(elapsed.as_secs());
