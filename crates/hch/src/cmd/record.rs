@@ -20,8 +20,8 @@ pub const EXAMPLES: &str = "Examples:
   hch record --keep app.jfr --flat 50 -a -- java -cp app.jar Main arg1
 Ctrl-C ends the program cleanly (SIGTERM) and still reports the samples recorded so far.";
 
-/// How long a JVM gets to dump its recording and exit after SIGTERM.
-const EXIT_GRACE: Duration = Duration::from_secs(30);
+/// How long a JVM gets to dump its recording and exit after SIGTERM (a loaded machine needs long).
+const EXIT_GRACE: Duration = Duration::from_secs(60);
 
 /// Arguments of `hch record`.
 #[derive(Debug, clap::Args)]
