@@ -1,18 +1,22 @@
 // Fills the JIT code cache: generates Java sources for many classes with big methods, compiles
-// them in-process (javax.tools), loads them, deletes the files, and keeps every method hot.
-// Under a small -XX:ReservedCodeCacheSize the JVM ends with "CodeCache is full. Compiler has been disabled."
+// them in memory (javax.tools, no files), loads them and keeps every method hot. Under a small
+// -XX:ReservedCodeCacheSize the JVM ends with "CodeCache is full. Compiler has been disabled."
+// READY is printed first: the cache may fill while javac itself runs, which is the same outcome.
 // Usage: java CodeCacheFill.java [classes] [methods per class] [statements per method]
-import java.io.IOException;
-import java.net.URL;
-import java.net.URLClassLoader;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.net.URI;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.LongUnaryOperator;
-import java.util.stream.Stream;
+import javax.tools.FileObject;
+import javax.tools.ForwardingJavaFileManager;
 import javax.tools.JavaCompiler;
+import javax.tools.JavaFileManager;
+import javax.tools.JavaFileObject;
+import javax.tools.SimpleJavaFileObject;
 import javax.tools.ToolProvider;
 
 public class CodeCacheFill {
@@ -20,31 +24,24 @@ public class CodeCacheFill {
         int classes = args.length > 0 ? Integer.parseInt(args[0]) : 150;
         int methods = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         int statements = args.length > 2 ? Integer.parseInt(args[2]) : 24;
-        Path dir = Files.createTempDirectory("hch-codecachefill");
-        // Also on SIGTERM/Ctrl-C while javac still runs (a finally block would not run then).
-        Thread cleanup = new Thread(() -> {
-            try { deleteTree(dir); } catch (IOException e) { /* best effort at exit */ }
-        });
-        Runtime.getRuntime().addShutdownHook(cleanup);
-        List<LongUnaryOperator> ops = new ArrayList<>();
-        try {
-            List<String> javacArgs = new ArrayList<>(List.of("-d", dir.toString(), "-g:none"));
-            for (int c = 0; c < classes; c++) {
-                Path src = dir.resolve("G" + c + ".java");
-                Files.writeString(src, source(c, methods, statements));
-                javacArgs.add(src.toString());
-            }
-            JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-            if (javac.run(null, null, null, javacArgs.toArray(new String[0])) != 0) throw new IllegalStateException("javac failed");
-            URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()});
-            for (int c = 0; c < classes; c++) {
-                ops.add((LongUnaryOperator) loader.loadClass("G" + c).getDeclaredConstructor().newInstance());
-            }
-        } finally {
-            deleteTree(dir); // classes are loaded: nothing stays on disk, even if the JVM is killed
-        }
         System.out.println("READY " + ProcessHandle.current().pid());
         System.out.flush();
+        List<JavaFileObject> sources = new ArrayList<>();
+        for (int c = 0; c < classes; c++) sources.add(new Source("G" + c, source(c, methods, statements)));
+        Map<String, Compiled> compiled = compile(sources);
+        ClassLoader loader = new ClassLoader(CodeCacheFill.class.getClassLoader()) {
+            @Override
+            protected Class<?> findClass(String name) throws ClassNotFoundException {
+                Compiled c = compiled.get(name);
+                if (c == null) throw new ClassNotFoundException(name);
+                byte[] b = c.bytes.toByteArray();
+                return defineClass(name, b, 0, b.length);
+            }
+        };
+        List<LongUnaryOperator> ops = new ArrayList<>();
+        for (int c = 0; c < classes; c++) {
+            ops.add((LongUnaryOperator) loader.loadClass("G" + c).getDeclaredConstructor().newInstance());
+        }
         long x = 1;
         while (true) {
             for (LongUnaryOperator op : ops) {
@@ -52,6 +49,24 @@ public class CodeCacheFill {
             }
             if (x == 42) System.out.println(x);
         }
+    }
+
+    // Compiles the sources with the JDK's javac into byte arrays.
+    static Map<String, Compiled> compile(List<JavaFileObject> sources) {
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        Map<String, Compiled> out = new HashMap<>();
+        JavaFileManager fm = new ForwardingJavaFileManager<>(javac.getStandardFileManager(null, null, null)) {
+            @Override
+            public JavaFileObject getJavaFileForOutput(Location l, String name, JavaFileObject.Kind k, FileObject s) {
+                Compiled c = new Compiled(name);
+                out.put(name, c);
+                return c;
+            }
+        };
+        if (!javac.getTask(null, fm, null, List.of("-g:none"), null, sources).call()) {
+            throw new IllegalStateException("javac failed");
+        }
+        return out;
     }
 
     // One class: `methods` distinct static methods of `statements` arithmetic steps, chained by apply.
@@ -71,9 +86,32 @@ public class CodeCacheFill {
         return s.append("}\n").toString();
     }
 
-    static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    // A source held in memory.
+    static final class Source extends SimpleJavaFileObject {
+        final String code;
+
+        Source(String name, String code) {
+            super(URI.create("string:///" + name + ".java"), Kind.SOURCE);
+            this.code = code;
+        }
+
+        @Override
+        public CharSequence getCharContent(boolean ignoreEncodingErrors) {
+            return code;
+        }
+    }
+
+    // A class file held in memory.
+    static final class Compiled extends SimpleJavaFileObject {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+        Compiled(String name) {
+            super(URI.create("mem:///" + name.replace('.', '/') + ".class"), Kind.CLASS);
+        }
+
+        @Override
+        public OutputStream openOutputStream() {
+            return bytes;
         }
     }
 }

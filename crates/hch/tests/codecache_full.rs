@@ -1,6 +1,7 @@
 //! A full code cache on every JDK: generated classes with hot methods under a small
-//! `-XX:ReservedCodeCacheSize` (flushing off so it fills within seconds). `hch codecache` must
-//! report compilation disabled and why, with the JVM's own `Compiler.codecache` as the oracle.
+//! `-XX:ReservedCodeCacheSize` (flushing off so it fills within seconds; the 120 s bound is for
+//! a machine busy with other builds). `hch codecache` must report compilation disabled and why,
+//! with the JVM's own `Compiler.codecache` as the oracle.
 
 use std::time::{Duration, Instant};
 
@@ -23,8 +24,8 @@ fn full_cache_reports_compilation_disabled_and_why() {
                 break v;
             }
             assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "{}: not full after 60 s: {v}",
+                start.elapsed() < Duration::from_secs(120),
+                "{}: not full after 120 s: {v}",
                 jdk.label()
             );
             std::thread::sleep(Duration::from_secs(2));
