@@ -9,7 +9,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-JDK="${JDK:-$(ls -d /usr/lib/jvm/*25* /usr/lib/jvm/*21* 2>/dev/null | head -1)}"
+if [ -z "${JDK:-}" ]; then
+  for d in /usr/lib/jvm/*; do
+    [ -x "$d/bin/jfr" ] && "$d/bin/jfr" help view >/dev/null 2>&1 && JDK="$d"
+  done
+fi
+JDK="${JDK:-}"
 [ -x "$JDK/bin/jfr" ] || { echo "need a JDK 21+ with jfr (set JDK=...)"; exit 2; }
 
 if [ "${1:-}" = "--make" ]; then

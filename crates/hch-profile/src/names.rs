@@ -55,9 +55,16 @@ pub fn method_name(m: &MethodInfo, dotted: bool) -> String {
     format!("{class}.{}", m.name)
 }
 
-/// A frame's full printed name in a style.
+/// A frame's full printed name in a style. Native, C++ and kernel frames of async-profiler
+/// recordings carry their library as the "class" and no descriptor: async-profiler prints the
+/// bare symbol (or the library when the symbol is unknown).
 pub fn frame_name(m: &MethodInfo, kind: FrameKind, style: NameStyle) -> String {
-    let mut s = method_name(m, style.dotted);
+    let native = matches!(kind, FrameKind::Native | FrameKind::Cpp | FrameKind::Kernel);
+    let mut s = if native && m.descriptor.is_empty() && !m.name.is_empty() {
+        m.name.clone()
+    } else {
+        method_name(m, style.dotted)
+    };
     s.push_str(suffix(kind, style.annotate));
     s
 }
@@ -70,6 +77,21 @@ pub fn looks_hidden(class: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn native_symbols_print_bare_as_async_profiler() {
+        let m = |class: &str, name: &str, descriptor: &str| MethodInfo {
+            class: class.into(),
+            name: name.into(),
+            descriptor: descriptor.into(),
+            hidden: false,
+        };
+        let style = NameStyle { dotted: true, annotate: true };
+        let lib = m("libpthread-2.17.so", "pthread_cond_wait", "");
+        assert_eq!(frame_name(&lib, FrameKind::Native, style), "pthread_cond_wait");
+        let jni = m("java/lang/Thread", "sleep0", "(J)V");
+        assert_eq!(frame_name(&jni, FrameKind::Native, style), "java.lang.Thread.sleep0");
+    }
 
     #[test]
     fn suffixes_as_async_profiler() {
