@@ -41,7 +41,7 @@ impl HeapAnalytics {
     /// The largest block a new nmethod could go to: a listed free block or the uncommitted rest.
     pub fn largest_free_bytes(&self) -> Option<u64> {
         let listed = self.free_block_sizes.iter().copied().max();
-        let rest = self.remaining_kb.map(|k| k * 1024);
+        let rest = self.remaining_kb.map(|k| k.saturating_mul(1024));
         listed.max(rest).or(if self.free_blocks == Some(0) {
             Some(0)
         } else {
@@ -53,7 +53,11 @@ impl HeapAnalytics {
     /// `None` without a free-block list.
     pub fn fragmentation(&self) -> Option<f64> {
         let largest = self.largest_free_bytes()?;
-        let total = self.free_kb.unwrap_or(0) * 1024 + self.remaining_kb.unwrap_or(0) * 1024;
+        let total = self
+            .free_kb
+            .unwrap_or(0)
+            .saturating_add(self.remaining_kb.unwrap_or(0))
+            .saturating_mul(1024);
         if total == 0 || (self.free_block_sizes.is_empty() && self.free_blocks != Some(0)) {
             return None;
         }

@@ -100,12 +100,12 @@ pub struct Entry {
 impl Entry {
     /// Bytes of instructions (`code_end - code_begin`, the size a perf map shows).
     pub fn code_size(&self) -> u64 {
-        self.end - self.code_begin
+        self.end.saturating_sub(self.code_begin)
     }
 
     /// Bytes from the header to the end of the instructions.
     pub fn size(&self) -> u64 {
-        self.end - self.start
+        self.end.saturating_sub(self.start)
     }
 
     /// True for a native wrapper (level 0 of a method that is not a method-handle intrinsic).

@@ -409,7 +409,7 @@ fn heap_full(h: &HeapReport, t: &Thresholds) -> Option<Verdict> {
 /// Free space cut into pieces too small for new code.
 fn fragmented(h: &HeapReport, t: &Thresholds) -> Option<Verdict> {
     let f = h.fragmentation?;
-    let free = h.free_kb * 1024;
+    let free = h.free_kb.saturating_mul(1024);
     (f >= t.fragmentation && free >= t.fragmentation_min_free).then(|| Verdict {
         id: "fragmented-free-space",
         title: format!("free space in '{}' is fragmented ({:.0} %)", h.name, f * 100.0),

@@ -157,37 +157,56 @@ fn hot_heap_share(cc: &CodeCache, placed: &[Placed]) -> Option<f64> {
 
 /// Pages, regions, span and density of a set of ranges.
 fn figures<'a>(placed: impl Iterator<Item = &'a Placed>) -> Figures {
-    let (mut pages, mut regions) = (BTreeSet::new(), BTreeSet::new());
     let (mut lo, mut hi, mut bytes, mut n) = (u64::MAX, 0u64, 0u64, 0usize);
+    let mut ranges = Vec::new();
     for p in placed {
         n += 1;
-        bytes += p.end - p.start;
+        bytes = bytes.saturating_add(p.end.saturating_sub(p.start));
         lo = lo.min(p.start);
         hi = hi.max(p.end);
         if p.end > p.start {
-            pages.extend(p.start / PAGE..=(p.end - 1) / PAGE);
-            regions.extend(p.start / REGION..=(p.end - 1) / REGION);
+            ranges.push((p.start, p.end - 1));
         }
     }
+    let pages = distinct_units(&ranges, PAGE);
     let packed_pages = bytes.div_ceil(PAGE);
     let ratio = |b: u64, pg: u64| {
         if pg == 0 {
             0.0
         } else {
-            b as f64 / (pg * PAGE) as f64
+            b as f64 / (pg as f64 * PAGE as f64)
         }
     };
     Figures {
         nmethods: n,
         hot_bytes: bytes,
-        pages: pages.len() as u64,
-        regions: regions.len() as u64,
+        pages,
+        regions: distinct_units(&ranges, REGION),
         span_bytes: hi.saturating_sub(lo),
-        density: ratio(bytes, pages.len() as u64),
+        density: ratio(bytes, pages),
         packed_pages,
         packed_regions: bytes.div_ceil(REGION),
         packed_density: ratio(bytes, packed_pages),
     }
+}
+
+/// Distinct `unit`-sized blocks touched by inclusive byte ranges, by merging sorted block
+/// intervals: the cost follows the number of ranges, never their sizes.
+fn distinct_units(ranges: &[(u64, u64)], unit: u64) -> u64 {
+    let mut blocks: Vec<(u64, u64)> = ranges.iter().map(|&(a, b)| (a / unit, b / unit)).collect();
+    blocks.sort_unstable();
+    let (mut total, mut cur): (u64, Option<(u64, u64)>) = (0, None);
+    for (a, b) in blocks {
+        cur = match cur {
+            Some((ca, cb)) if a <= cb.saturating_add(1) => Some((ca, cb.max(b))),
+            Some((ca, cb)) => {
+                total = total.saturating_add(cb - ca + 1);
+                Some((a, b))
+            }
+            None => Some((a, b)),
+        };
+    }
+    total.saturating_add(cur.map_or(0, |(a, b)| b - a + 1))
 }
 
 /// Width of the map in pixels.
@@ -286,7 +305,7 @@ fn draw(
     let mut a = start;
     while a < end {
         let row = (a - lo) / row_bytes;
-        let row_end = lo + (row + 1) * row_bytes;
+        let row_end = lo.saturating_add((row + 1).saturating_mul(row_bytes));
         let b = end.min(row_end);
         let x = ((a - lo - row * row_bytes) as f64 / per_px).floor();
         let w = ((b - a) as f64 / per_px).max(0.6);
@@ -352,6 +371,10 @@ mod tests {
         );
         assert_eq!(s.unmatched.len(), 1);
         assert_eq!(s.hot_heap_sample_share, None);
+        assert_eq!(
+            distinct_units(&[(0, 4095), (4096, 4096), (10 * 4096, u64::MAX)], PAGE),
+            2 + (u64::MAX / PAGE - 10 + 1)
+        );
         let svg = svg(&list, &cc(), &s);
         assert!(svg.starts_with("<svg") && svg.contains("A.a()V level 4 10 samples"));
     }

@@ -243,7 +243,7 @@ impl Watcher {
                 o,
                 "hch_codecache_heap_used_bytes{{heap=\"{}\"}} {}",
                 esc(h),
-                used * 1024
+                used.saturating_mul(1024)
             );
         }
         metric_head(
@@ -256,7 +256,7 @@ impl Watcher {
                 o,
                 "hch_codecache_heap_size_bytes{{heap=\"{}\"}} {}",
                 esc(h),
-                size * 1024
+                size.saturating_mul(1024)
             );
         }
         metric_head(

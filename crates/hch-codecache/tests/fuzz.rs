@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use hch_codecache::{analytics, codecache, codelist, log, perfmap};
+use hch_codecache::{analytics, codecache, codelist, log, perfmap, report, sparse, watch};
 
 mod common;
 
@@ -32,7 +32,7 @@ fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
         return;
     }
     let at = rng.below(data.len());
-    match rng.below(6) {
+    match rng.below(7) {
         0 => data[at] = SPICE[rng.below(SPICE.len())],
         1 => data.insert(at, SPICE[rng.below(SPICE.len())]),
         2 => {
@@ -46,13 +46,45 @@ fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
             data.splice(to..to, copy);
         }
         4 => data.truncate(at),
+        5 => {
+            // Huge numbers: sizes and addresses near the integer limits.
+            let run: &[u8] = if rng.below(2) == 0 {
+                b"ffffffffffffffff"
+            } else {
+                b"99999999999999999999"
+            };
+            data.splice(at..at, run.iter().copied());
+        }
         _ => data[at] = data[at].wrapping_add(1),
     }
 }
 
-/// Runs every parser; only panics matter.
-fn run_all(text: &str) {
-    let _ = codelist::parse(text);
+/// Runs every parser, and the analysis on what parsed; only panics matter.
+fn run_all(text: &str, cache: &codecache::CodeCache) {
+    if let Ok(list) = codelist::parse(text) {
+        let r = report::analyze(cache, Some(&list), None, &report::Thresholds::default());
+        let hot: Vec<sparse::HotMethod> = r
+            .top_methods
+            .iter()
+            .map(|m| sparse::HotMethod {
+                method: m.method.clone(),
+                samples: m.versions,
+            })
+            .collect();
+        let s = sparse::join(&list, cache, &hot);
+        let _ = sparse::svg(&list, cache, &s);
+        let mut w = watch::Watcher::new(watch::WatchOptions::default());
+        let _ = w.observe_codelist(0.0, &list);
+        let _ = w.prometheus();
+    }
+    if let Ok(cc) = codecache::parse(text) {
+        let _ = report::analyze(
+            &cc,
+            None,
+            analytics::parse(text).ok().as_ref(),
+            &report::Thresholds::default(),
+        );
+    }
     let _ = codelist::parse_for(text, 17);
     let _ = codecache::parse(text);
     let _ = analytics::parse(text);
@@ -79,6 +111,10 @@ fn mutated_real_outputs_never_panic() {
     let start = Instant::now();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut rounds = 0u64;
+    let cache = codecache::parse(common::jcmd_body(&common::data(
+        "jdk25_Compiler.codecache.txt",
+    )))
+    .unwrap();
     while start.elapsed() < budget {
         let name = files[rng.below(files.len())];
         let mut data = common::data(name).into_bytes();
@@ -89,7 +125,7 @@ fn mutated_real_outputs_never_panic() {
         for _ in 0..=rng.below(8) {
             mutate(&mut rng, &mut data);
         }
-        run_all(&String::from_utf8_lossy(&data));
+        run_all(&String::from_utf8_lossy(&data), &cache);
         rounds += 1;
     }
     assert!(rounds > 100, "only {rounds} rounds in {budget:?}");
