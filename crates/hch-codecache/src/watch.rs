@@ -428,6 +428,34 @@ mod tests {
         assert!(prom.contains("hch_codecache_alert{kind=\"not_entrant_versions\",subject=\"jdk.internal.misc.Unsafe.park(ZJ)V\"} 1"), "{prom}");
     }
 
+    fn cache(used_kb: u64, size_kb: u64) -> CodeCache {
+        let text = format!(
+            "CodeCache: size={size_kb}Kb used={used_kb}Kb max_used={used_kb}Kb free={}Kb",
+            size_kb - used_kb
+        );
+        crate::codecache::parse(&text).unwrap()
+    }
+
+    #[test]
+    fn heap_alerts_only_when_full_soon() {
+        let mut fast = Watcher::new(WatchOptions::default());
+        let mut slow = Watcher::new(WatchOptions::default());
+        let (mut a_fast, mut a_slow) = (Vec::new(), Vec::new());
+        for i in 0..8u64 {
+            a_fast.extend(fast.observe_summary(i as f64, &cache(1000 + 100 * i, 20_000)));
+            a_slow.extend(slow.observe_summary(i as f64, &cache(1000 + i, 200_000)));
+        }
+        assert_eq!(a_fast.len(), 1, "{a_fast:?}");
+        assert!(
+            a_fast[0]
+                .message
+                .starts_with("+100.0 KiB per second used in code heap 'CodeCache'"),
+            "{}",
+            a_fast[0].message
+        );
+        assert!(a_slow.is_empty(), "{a_slow:?}");
+    }
+
     #[test]
     fn stable_list_never_alerts() {
         let mut w = Watcher::new(WatchOptions::default());
