@@ -274,3 +274,27 @@ fn other_users_jvms_as_root_and_as_that_user() {
         );
     }
 }
+
+#[test]
+fn a_jvm_that_does_not_answer_times_out_with_the_causes() {
+    let jdk = &require_jdks()[0];
+    let mut jvm = Jvm::start(jdk, "Park", &Launch::args(["0", "1"]));
+    let pid = jvm.pid.to_string();
+    // A stopped JVM cannot start its listener: the handshake must give up after --timeout.
+    Command::new("kill").args(["-STOP", &pid]).status().unwrap();
+    let start = std::time::Instant::now();
+    let out = hch(&["jcmd", "--timeout", "1s", &pid, "VM.version"]);
+    let waited = start.elapsed();
+    Command::new("kill").args(["-CONT", &pid]).status().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("did not open its attach socket"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        waited < std::time::Duration::from_secs(5),
+        "waited {waited:?}"
+    );
+    assert!(jvm.alive());
+}
