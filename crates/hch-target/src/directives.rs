@@ -36,9 +36,26 @@ pub fn add(t: &mut dyn Target, json_text: &str) -> Result<DirectivesOutcome, Tar
 /// calls `Compiler.replace_directives`, which no JDK has).
 pub fn replace(t: &mut dyn Target, json_text: &str) -> Result<DirectivesOutcome, TargetError> {
     let cleared = clear(t)?;
-    let mut outcome = add_on(t, json_text, 0)?;
-    outcome.stack_before = cleared.stack_before;
-    Ok(outcome)
+    match add_on(t, json_text, 0) {
+        Ok(outcome) => Ok(DirectivesOutcome {
+            stack_before: cleared.stack_before,
+            ..outcome
+        }),
+        Err(TargetError::CommandFailed {
+            target,
+            command,
+            output,
+        }) => {
+            let before = cleared.stack_before;
+            let output = format!("{output}\n(the {before} directives before were cleared first: the JVM has none now)");
+            Err(TargetError::CommandFailed {
+                target,
+                command,
+                output,
+            })
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Removes the top directive (one directive, not one file: a file that added three needs

@@ -171,7 +171,7 @@ impl Target for LocalTarget {
         if self.vm.is_alive() {
             return Ok(());
         }
-        let (pid, during) = (self.vm.pid(), "meanwhile".to_string());
+        let (pid, during) = (self.vm.pid(), "since hch attached".to_string());
         Err(self.attach_error(AttachError::Exited { pid, during }))
     }
 }

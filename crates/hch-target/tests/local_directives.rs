@@ -105,6 +105,14 @@ fn a_malformed_file_is_refused_by_the_jvm_and_changes_nothing() {
         );
         assert!(output.contains("Could not load file"), "{l}: {output}");
         assert_eq!(oracle_count(&jdk, pid), 1, "{l}: the stack is as before");
+        // replace clears first, and says so when the new file is refused.
+        let err = directives::replace(&mut t, MALFORMED).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the 1 directives before were cleared first"),
+            "{l}: {err}"
+        );
+        assert_eq!(oracle_count(&jdk, pid), 0, "{l}");
         assert_eq!(leftovers(pid), 0, "{l}");
     }
 }
