@@ -131,5 +131,19 @@ fn baseline_park_workload_has_no_alert_and_no_verdict() {
             assert!(v["report"]["nmethods"].as_u64().unwrap() > 0);
             assert_eq!(v["jdk"].as_u64(), Some(u64::from(jdk.feature)));
         }
+        // The JDK's jcmd as the oracle: hch discarded the analytics snapshot it made, so there is
+        // no free-space section to print any more.
+        if jdk.has_tool("jcmd") {
+            let out = std::process::Command::new(jdk.tool("jcmd"))
+                .args([t.spec.as_str(), "Compiler.CodeHeap_Analytics", "FreeSpace"])
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                !text.contains("F R E E   S P A C E"),
+                "{}: {text}",
+                jdk.label()
+            );
+        }
     }
 }
