@@ -3,6 +3,7 @@
 //! its hsperfdata file under `/proc/<pid>/root/tmp`, or else from its command line and JDK.
 
 use std::fs;
+use std::io::Read;
 use std::os::unix::fs::FileTypeExt;
 
 use crate::hsperf::PerfData;
@@ -142,17 +143,21 @@ fn in_container(pid: u32) -> Option<bool> {
 /// The JVM's hsperfdata file, found under any user's directory in its own `/tmp`.
 fn perf_data(pid: u32, ns_pid: u32) -> Option<PerfData> {
     let tmp = format!("/proc/{pid}/root/tmp");
-    fs::read_dir(&tmp)
+    let dirs = fs::read_dir(tmp).ok()?.filter_map(Result::ok);
+    let mut users = dirs.filter(|d| d.file_name().to_string_lossy().starts_with("hsperfdata_"));
+    users.find_map(|dir| PerfData::parse(&read_capped(&dir.path().join(ns_pid.to_string()))?).ok())
+}
+
+/// A file's first MiB: hsperfdata files are 32 KiB by default, and a container's `/tmp` is
+/// not to be trusted with more.
+fn read_capped(path: &std::path::Path) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    fs::File::open(path)
         .ok()?
-        .filter_map(Result::ok)
-        .find_map(|dir| {
-            let name = dir.file_name();
-            let user_dir = name
-                .to_str()?
-                .strip_prefix("hsperfdata_")
-                .map(|_| dir.path())?;
-            PerfData::parse(&fs::read(user_dir.join(ns_pid.to_string())).ok()?).ok()
-        })
+        .take(1 << 20)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    Some(bytes)
 }
 
 /// `JAVA_VERSION` from the JDK's `release` file, read through the JVM's root.
