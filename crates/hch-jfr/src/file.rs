@@ -190,6 +190,62 @@ impl JfrFile {
         (spans.len(), first_error.or(walk_error))
     }
 
+    /// Folds every chunk in parallel into per-thread accumulators, then reduces them: for
+    /// results whose combination does not depend on order. Memory stays bounded by the
+    /// accumulators, not the file. Returns the accumulator, chunks found, chunks folded and
+    /// the first error by chunk index.
+    pub fn par_fold<A, F, R>(
+        &self,
+        init: fn() -> A,
+        fold: F,
+        reduce: R,
+    ) -> (A, usize, usize, Option<Error>)
+    where
+        A: Send,
+        F: Fn(&mut A, &Chunk<'_>) -> Result<(), Error> + Sync,
+        R: Fn(&mut A, A) + Sync,
+    {
+        let (spans, walk_error) = self.chunk_spans();
+        let cache = MetadataCache::default();
+        type Acc<A> = (A, usize, Option<(usize, Error)>);
+        let step = |mut acc: Acc<A>, s: &ChunkSpan| {
+            let r = self.read_at(s.start, s.size as usize).and_then(|bytes| {
+                let chunk = Chunk::parse_cached(&bytes, s.index, s.start, &cache)?;
+                fold(&mut acc.0, &chunk)
+            });
+            match r {
+                Ok(()) => acc.1 += 1,
+                Err(e) if acc.2.as_ref().is_none_or(|(i, _)| s.index < *i) => {
+                    acc.2 = Some((s.index, e))
+                }
+                Err(_) => {}
+            }
+            acc
+        };
+        let join = |mut a: Acc<A>, b: Acc<A>| {
+            reduce(&mut a.0, b.0);
+            a.1 += b.1;
+            a.2 = match (a.2, b.2) {
+                (Some(x), Some(y)) => Some(if x.0 <= y.0 { x } else { y }),
+                (x, y) => x.or(y),
+            };
+            a
+        };
+        // Splits of several chunks each: every split costs one accumulator and one reduction.
+        let (acc, folded, err) = spans
+            .par_iter()
+            .with_min_len(
+                spans
+                    .len()
+                    .div_ceil(4 * rayon::current_num_threads())
+                    .max(1),
+            )
+            .fold(|| (init(), 0, None), step)
+            .reduce(|| (init(), 0, None), join);
+        let error = err.map(|(_, e)| self.locate(e)).or(walk_error);
+        (acc, spans.len(), folded, error)
+    }
+
     /// Visits chunks one after another, in order (for printing events in file order).
     pub fn for_each_chunk<F>(&self, mut f: F) -> Result<(), Error>
     where

@@ -62,14 +62,13 @@ pub fn read_samples(path: &Path, events: &[SampleEvent]) -> Result<SampleRead, E
 
 /// Reads the given sample events of a recording already opened (a file or bytes in memory).
 pub fn samples_of(file: &JfrFile, events: &[SampleEvent]) -> Result<SampleRead, Error> {
-    let mut merger = samples::Merger::default();
-    let mut read = 0;
-    let (chunks, error) = file.par_chunks_each(
-        |c| collect::collect_chunk(c, events),
-        |_, r| {
-            read += 1;
-            merger.add(r);
+    let (merger, chunks, read, error) = file.par_fold(
+        samples::Merger::default,
+        |m, c| {
+            m.add(c.index, collect::collect_chunk(c, events)?);
+            Ok(())
         },
+        samples::Merger::absorb,
     );
     if read == 0 {
         if let Some(e) = error {

@@ -144,45 +144,76 @@ pub struct SampleProfile {
     pub facts: JvmFacts,
 }
 
-/// Merges per-chunk results, fed in chunk order, into one deterministic profile.
+/// Merges per-chunk results, in any order and from any thread, into one profile that does not
+/// depend on that order: counts are sums, methods and stacks are sorted at the end, and each
+/// fact comes from the lowest chunk that has it.
 #[derive(Debug, Default)]
 pub(crate) struct Merger {
     methods: rustc_hash::FxHashMap<MethodInfo, u32>,
-    stacks: rustc_hash::FxHashMap<(Vec<Frame>, bool), u64>,
-    out: SampleProfile,
+    /// Stacks by frames, one map for whole stacks and one for truncated ones.
+    stacks: [rustc_hash::FxHashMap<Vec<Frame>, u64>; 2],
+    total: u64,
+    facts: Vec<(usize, JvmFacts)>,
+    buf: Vec<Frame>,
 }
 
 impl Merger {
-    /// Adds one chunk's samples.
-    pub(crate) fn add(&mut self, part: crate::collect::ChunkSamples) {
-        let methods = &mut self.methods;
-        let remap: Vec<u32> = part
-            .methods
-            .into_iter()
-            .map(|m| {
-                let n = methods.len() as u32;
-                *methods.entry(m).or_insert(n)
-            })
-            .collect();
-        for s in part.stacks {
-            let frames = s
-                .frames
-                .iter()
-                .map(|f| Frame {
-                    method: remap[f.method as usize],
-                    ..*f
-                })
-                .collect();
-            *self.stacks.entry((frames, s.truncated)).or_insert(0) += s.samples;
-        }
-        self.out.total_samples += part.total;
-        merge_facts(&mut self.out.facts, part.facts);
+    fn intern(&mut self, m: MethodInfo) -> u32 {
+        let n = self.methods.len() as u32;
+        *self.methods.entry(m).or_insert(n)
     }
 
-    /// Sorts methods, then renumbers and sorts stacks, so the result does not depend on chunk
-    /// or hash order.
-    pub(crate) fn finish(self) -> SampleProfile {
-        let mut out = self.out;
+    /// Counts a stack whose method indices go through `remap`; allocates only for new stacks.
+    fn add_stack(&mut self, frames: &[Frame], remap: &[u32], truncated: bool, samples: u64) {
+        self.buf.clear();
+        self.buf.extend(frames.iter().map(|f| Frame {
+            method: remap[f.method as usize],
+            ..*f
+        }));
+        let map = &mut self.stacks[usize::from(truncated)];
+        match map.get_mut(self.buf.as_slice()) {
+            Some(n) => *n += samples,
+            None => {
+                map.insert(self.buf.clone(), samples);
+            }
+        }
+    }
+
+    /// Adds the samples of chunk `index`.
+    pub(crate) fn add(&mut self, index: usize, part: crate::collect::ChunkSamples) {
+        let remap: Vec<u32> = part.methods.into_iter().map(|m| self.intern(m)).collect();
+        for s in &part.stacks {
+            self.add_stack(&s.frames, &remap, s.truncated, s.samples);
+        }
+        self.total += part.total;
+        self.facts.push((index, part.facts));
+    }
+
+    /// Adds everything another merger collected.
+    pub(crate) fn absorb(&mut self, other: Merger) {
+        let mut remap = vec![0u32; other.methods.len()];
+        for (m, i) in other.methods {
+            remap[i as usize] = self.intern(m);
+        }
+        for (t, map) in other.stacks.into_iter().enumerate() {
+            for (frames, n) in map {
+                self.add_stack(&frames, &remap, t == 1, n);
+            }
+        }
+        self.total += other.total;
+        self.facts.extend(other.facts);
+    }
+
+    /// Sorts methods, then renumbers and sorts stacks.
+    pub(crate) fn finish(mut self) -> SampleProfile {
+        let mut out = SampleProfile {
+            total_samples: self.total,
+            ..Default::default()
+        };
+        self.facts.sort_by_key(|(i, _)| *i);
+        for (_, f) in self.facts {
+            merge_facts(&mut out.facts, f);
+        }
         let mut by_name: Vec<(MethodInfo, u32)> = self.methods.into_iter().collect();
         by_name.sort();
         let mut renumber = vec![0u32; by_name.len()];
@@ -190,21 +221,21 @@ impl Merger {
             renumber[*old as usize] = new as u32;
         }
         out.methods = by_name.into_iter().map(|(m, _)| m).collect();
-        out.stacks = self
-            .stacks
-            .into_iter()
-            .map(|((frames, truncated), samples)| Stack {
-                frames: frames
-                    .into_iter()
-                    .map(|f| Frame {
-                        method: renumber[f.method as usize],
-                        ..f
-                    })
-                    .collect(),
-                truncated,
-                samples,
-            })
-            .collect();
+        for (t, map) in self.stacks.into_iter().enumerate() {
+            out.stacks.extend(map.into_iter().map(|(frames, samples)| {
+                Stack {
+                    frames: frames
+                        .into_iter()
+                        .map(|f| Frame {
+                            method: renumber[f.method as usize],
+                            ..f
+                        })
+                        .collect(),
+                    truncated: t == 1,
+                    samples,
+                }
+            }));
+        }
         out.stacks
             .sort_by(|a, b| (&a.frames, a.truncated).cmp(&(&b.frames, b.truncated)));
         out
