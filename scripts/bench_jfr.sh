@@ -5,6 +5,8 @@
 #   scripts/bench_jfr.sh BIG.jfr            # an existing large recording
 #   scripts/bench_jfr.sh --make BIG.jfr     # first record one (JDK 21+ needed) and concatenate it
 #
+# JFRS_BENCH=path adds the jfrs crate (a small top-frame program built outside the repository);
+# SKIP_PRINT=1 leaves out `jfr print`, which takes many minutes on sample-heavy files.
 # Throughput is MB (10^6 bytes) of recording per second of wall time; CPU is user+sys.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,5 +52,7 @@ echo "|---|---|---|---|---|"
 run "hch analyze --flat 100 (2 threads)" "$hch" analyze "$big" --flat 100
 RAYON_NUM_THREADS=1 run "hch analyze --flat 100 (1 thread)" env RAYON_NUM_THREADS=1 "$hch" analyze "$big" --flat 100
 run "jfr view hot-methods" "$JDK/bin/jfr" view hot-methods "$big"
-run "jfr print --events jdk.ExecutionSample" "$JDK/bin/jfr" print --events jdk.ExecutionSample "$big"
+if [ -z "${SKIP_PRINT:-}" ]; then
+  run "jfr print --events jdk.ExecutionSample" "$JDK/bin/jfr" print --events jdk.ExecutionSample "$big"
+fi
 if [ -n "${JFRS_BENCH:-}" ]; then run "jfrs 0.2.5 (top frames)" "$JFRS_BENCH" "$big"; fi

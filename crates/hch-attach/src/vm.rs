@@ -244,11 +244,18 @@ fn open_dir(path: &str) -> Option<OwnedFd> {
     .ok()
 }
 
+/// The largest answer accepted (a `Thread.print` of many thousand threads is tens of MB).
+const MAX_REPLY: u64 = 1 << 30;
+
 /// Reads until the JVM closes. A reset after some bytes keeps them (the JVM may close with our
 /// request unread, e.g. protocol 2 sent to JDK 17); a read timeout becomes `TimedOut`.
 fn read_reply(stream: &UnixStream) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    match (&*stream).read_to_end(&mut bytes) {
+    match (&*stream).take(MAX_REPLY + 1).read_to_end(&mut bytes) {
+        Ok(_) if bytes.len() as u64 > MAX_REPLY => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("the reply is larger than {MAX_REPLY} bytes; is this socket really a JVM's?"),
+        )),
         Ok(_) => Ok(bytes),
         Err(e) if e.kind() == io::ErrorKind::ConnectionReset && !bytes.is_empty() => Ok(bytes),
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(io::Error::new(

@@ -86,11 +86,20 @@ mod tests {
             descriptor: descriptor.into(),
             hidden: false,
         };
-        let style = NameStyle { dotted: true, annotate: true };
+        let style = NameStyle {
+            dotted: true,
+            annotate: true,
+        };
         let lib = m("libpthread-2.17.so", "pthread_cond_wait", "");
-        assert_eq!(frame_name(&lib, FrameKind::Native, style), "pthread_cond_wait");
+        assert_eq!(
+            frame_name(&lib, FrameKind::Native, style),
+            "pthread_cond_wait"
+        );
         let jni = m("java/lang/Thread", "sleep0", "(J)V");
-        assert_eq!(frame_name(&jni, FrameKind::Native, style), "java.lang.Thread.sleep0");
+        assert_eq!(
+            frame_name(&jni, FrameKind::Native, style),
+            "java.lang.Thread.sleep0"
+        );
     }
 
     #[test]

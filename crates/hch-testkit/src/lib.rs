@@ -54,7 +54,11 @@ impl Jdk {
             .trim_matches('"')
             .to_string();
         let feature = parse_feature(&version)?;
-        Some(Jdk { home, feature, version })
+        Some(Jdk {
+            home,
+            feature,
+            version,
+        })
     }
 }
 
@@ -120,13 +124,18 @@ pub fn skip(jdk: &Jdk, why: &str) {
 
 fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.is_file())
+        std::env::split_paths(&p)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
     })
 }
 
 /// The repository root (where `examples/` lives).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
 }
 
 /// A workload program kept in the repository: `examples/<name>.java`.
@@ -153,7 +162,8 @@ pub fn compile(jdk: &Jdk, source: &Path) -> PathBuf {
         return out;
     }
     // Compile into a private dir, then rename: tests in other processes may race us.
-    let tmp = scratch_dir("classes").join(format!(".{stem}-jdk{}-{}", jdk.feature, std::process::id()));
+    let tmp =
+        scratch_dir("classes").join(format!(".{stem}-jdk{}-{}", jdk.feature, std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let status = Command::new(jdk.tool("javac"))
         .args(["-nowarn", "-d"])
@@ -161,7 +171,12 @@ pub fn compile(jdk: &Jdk, source: &Path) -> PathBuf {
         .arg(source)
         .status()
         .expect("run javac");
-    assert!(status.success(), "javac {} failed on {}", source.display(), jdk.label());
+    assert!(
+        status.success(),
+        "javac {} failed on {}",
+        source.display(),
+        jdk.label()
+    );
     std::fs::write(tmp.join(".ok"), b"").unwrap();
     let _ = std::fs::remove_dir_all(&out);
     if std::fs::rename(&tmp, &out).is_err() {
@@ -195,7 +210,10 @@ pub struct Launch {
 impl Launch {
     /// Program arguments only.
     pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(args: I) -> Self {
-        Launch { args: args.into_iter().map(Into::into).collect(), ..Default::default() }
+        Launch {
+            args: args.into_iter().map(Into::into).collect(),
+            ..Default::default()
+        }
     }
 
     /// Adds JVM options.
@@ -217,9 +235,17 @@ impl Jvm {
             c.args(&launch.wrapper[1..]).arg(jdk.tool("java"));
             c
         };
-        cmd.arg("-cp").arg(&classes).args(&launch.jvm_args).arg(name).args(&launch.args);
-        cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).stdin(Stdio::null());
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("start {name} on {}: {e}", jdk.label()));
+        cmd.arg("-cp")
+            .arg(&classes)
+            .args(&launch.jvm_args)
+            .arg(name)
+            .args(&launch.args);
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .stdin(Stdio::null());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name} on {}: {e}", jdk.label()));
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -230,7 +256,12 @@ impl Jvm {
             }
         });
         let pid = child.id();
-        let mut jvm = Jvm { child, pid, jdk: jdk.clone(), lines: rx };
+        let mut jvm = Jvm {
+            child,
+            pid,
+            jdk: jdk.clone(),
+            lines: rx,
+        };
         jvm.wait_line("READY", Duration::from_secs(60));
         jvm
     }
@@ -249,7 +280,11 @@ impl Jvm {
             match self.lines.recv_timeout(left) {
                 Ok(l) if l.starts_with(prefix) => return l,
                 Ok(_) => {}
-                Err(e) => panic!("JVM {} on {}: no '{prefix}' line: {e}", self.pid, self.jdk.label()),
+                Err(e) => panic!(
+                    "JVM {} on {}: no '{prefix}' line: {e}",
+                    self.pid,
+                    self.jdk.label()
+                ),
             }
         }
     }
@@ -278,11 +313,18 @@ impl Drop for Jvm {
 /// The first descendant of `pid` whose executable is named `java` (or `pid` itself).
 fn find_java_descendant(pid: u32) -> Option<u32> {
     let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
-    if exe.as_ref().and_then(|e| e.file_name()).is_some_and(|n| n == "java") {
+    if exe
+        .as_ref()
+        .and_then(|e| e.file_name())
+        .is_some_and(|n| n == "java")
+    {
         return Some(pid);
     }
     let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
-    children.split_whitespace().filter_map(|c| c.parse().ok()).find_map(find_java_descendant)
+    children
+        .split_whitespace()
+        .filter_map(|c| c.parse().ok())
+        .find_map(find_java_descendant)
 }
 
 #[cfg(test)]
@@ -311,7 +353,10 @@ mod tests {
             }
             // Reaped by the guard: the pid is gone (or reused by something that is not it).
             let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            assert!(!String::from_utf8_lossy(&cmdline).contains("Park"), "JVM {pid} survived");
+            assert!(
+                !String::from_utf8_lossy(&cmdline).contains("Park"),
+                "JVM {pid} survived"
+            );
         }
     }
 }

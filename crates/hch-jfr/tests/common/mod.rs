@@ -30,7 +30,10 @@ pub fn grafana_recordings() -> Vec<PathBuf> {
             flate2::read::GzDecoder::new(std::fs::File::open(&p).unwrap())
                 .read_to_end(&mut bytes)
                 .unwrap();
-            let tmp = dst.join(format!(".{stem}.{}", std::process::id()));
+            // Tests of one binary run as threads of one process: the name needs both.
+            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tmp = dst.join(format!(".{stem}.{}.{n}", std::process::id()));
             std::fs::write(&tmp, bytes).unwrap();
             std::fs::rename(&tmp, &target).unwrap();
         }
