@@ -251,7 +251,7 @@ const MAX_REPLY: u64 = 1 << 30;
 /// request unread, e.g. protocol 2 sent to JDK 17); a read timeout becomes `TimedOut`.
 fn read_reply(stream: &UnixStream) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    match (&*stream).take(MAX_REPLY + 1).read_to_end(&mut bytes) {
+    match stream.take(MAX_REPLY + 1).read_to_end(&mut bytes) {
         Ok(_) if bytes.len() as u64 > MAX_REPLY => Err(io::Error::new(
             io::ErrorKind::InvalidData,
             format!("the reply is larger than {MAX_REPLY} bytes; is this socket really a JVM's?"),

@@ -150,11 +150,28 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     d
 }
 
+/// Where compiled workloads go: under `target/`, except for a checkout under /tmp, whose classes
+/// a JVM with a private /tmp (the container tests) could not see: then under /var/tmp.
+fn classes_dir() -> PathBuf {
+    let root = repo_root();
+    if !root.starts_with("/tmp") {
+        return scratch_dir("classes");
+    }
+    let name: String = root
+        .to_string_lossy()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let d = PathBuf::from("/var/tmp/hch-test-classes").join(name);
+    std::fs::create_dir_all(&d).expect("create /var/tmp classes dir");
+    d
+}
+
 /// Compiles `examples/<name>.java` (or any source path) with this JDK's javac once per JDK and
 /// returns the class directory. Compiling beats single-file launch: a test's JVM is ready sooner.
 pub fn compile(jdk: &Jdk, source: &Path) -> PathBuf {
     let stem = source.file_stem().unwrap().to_string_lossy().to_string();
-    let out = scratch_dir("classes").join(format!("{stem}-jdk{}", jdk.feature));
+    let out = classes_dir().join(format!("{stem}-jdk{}", jdk.feature));
     let marker = out.join(".ok");
     let src_time = std::fs::metadata(source).and_then(|m| m.modified()).ok();
     let fresh = std::fs::metadata(&marker).and_then(|m| m.modified()).ok();
@@ -162,8 +179,7 @@ pub fn compile(jdk: &Jdk, source: &Path) -> PathBuf {
         return out;
     }
     // Compile into a private dir, then rename: tests in other processes may race us.
-    let tmp =
-        scratch_dir("classes").join(format!(".{stem}-jdk{}-{}", jdk.feature, std::process::id()));
+    let tmp = classes_dir().join(format!(".{stem}-jdk{}-{}", jdk.feature, std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let status = Command::new(jdk.tool("javac"))
         .args(["-nowarn", "-d"])
