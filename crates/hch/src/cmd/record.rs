@@ -124,6 +124,8 @@ fn java_command(
             args.stack_depth,
             repo.display()
         ),
+        // JFR's start-up banner ("Use jcmd ... JFR.dump") would mix into the program's output.
+        "-Xlog:jfr+startup=off".into(),
     ];
     if !args.no_debug_nonsafepoints {
         opts.push("-XX:+UnlockDiagnosticVMOptions".into());
