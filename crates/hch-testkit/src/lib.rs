@@ -311,8 +311,21 @@ impl Jvm {
     }
 
     /// Kills the JVM now (also done on drop).
+    /// SIGTERM first, so the JVM runs its shutdown (JFR removes its repository under /tmp),
+    /// then SIGKILL after 3 s.
     pub fn kill(&mut self) {
         if let Some(p) = find_java_descendant(self.pid) {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(p.to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < deadline
+                && Path::new(&format!("/proc/{p}/exe")).exists()
+                && self.alive()
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let _ = Command::new("kill").arg("-9").arg(p.to_string()).status();
         }
         let _ = self.child.kill();
