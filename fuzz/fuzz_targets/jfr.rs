@@ -8,5 +8,5 @@ fuzz_target!(|data: &[u8]| {
     let file = hch_jfr::JfrFile::from_bytes(data.to_vec());
     let _ = hch_jfr::summarize(&file);
     let _ = hch_jfr::samples_of(&file, &[hch_jfr::SampleEvent::Execution, hch_jfr::SampleEvent::CpuTime]);
-    let _ = hch_jfr::for_each_event(&file, &["jdk.ExecutionSample", "jdk.ActiveSetting"], |_, _, _| Ok(()));
+    let _ = hch_jfr::for_each_event(&file, &["jdk.ActiveSetting", "jdk.JVMInformation", "jdk.BooleanFlag"], |_, _, _| Ok(()));
 });

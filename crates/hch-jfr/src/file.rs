@@ -91,16 +91,17 @@ impl JfrFile {
     }
 
     /// Reads `len` bytes at `offset` (both already checked against the file size).
-    fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, Error> {
+    /// Bytes in memory are lent, not copied.
+    fn read_at(&self, offset: u64, len: usize) -> Result<std::borrow::Cow<'_, [u8]>, Error> {
         match &self.source {
-            Source::Bytes(b) => Ok(b[offset as usize..offset as usize + len].to_vec()),
+            Source::Bytes(b) => Ok(std::borrow::Cow::Borrowed(&b[offset as usize..offset as usize + len])),
             Source::File(f) => {
                 let mut buf = vec![0u8; len];
                 f.read_exact_at(&mut buf, offset).map_err(|e| Error::Io {
                     path: self.path.clone().unwrap_or_default(),
                     message: format!("reading {len} bytes at offset {offset}: {e}"),
                 })?;
-                Ok(buf)
+                Ok(std::borrow::Cow::Owned(buf))
             }
         }
     }
@@ -120,7 +121,7 @@ impl JfrFile {
             let index = spans.len();
             let head_len = (self.len - pos).min(HEADER_SIZE as u64) as usize;
             let parsed = self.read_at(pos, head_len).and_then(|head| {
-                let mut h = head;
+                let mut h = head.into_owned();
                 // The header check compares the size with what remains of the file.
                 h.resize(HEADER_SIZE, 0);
                 parse_header(&h, head_len, self.len - pos).map_err(|e| e.at(index, pos))
