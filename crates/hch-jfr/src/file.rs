@@ -94,7 +94,9 @@ impl JfrFile {
     /// Bytes in memory are lent, not copied.
     fn read_at(&self, offset: u64, len: usize) -> Result<std::borrow::Cow<'_, [u8]>, Error> {
         match &self.source {
-            Source::Bytes(b) => Ok(std::borrow::Cow::Borrowed(&b[offset as usize..offset as usize + len])),
+            Source::Bytes(b) => Ok(std::borrow::Cow::Borrowed(
+                &b[offset as usize..offset as usize + len],
+            )),
             Source::File(f) => {
                 let mut buf = vec![0u8; len];
                 f.read_exact_at(&mut buf, offset).map_err(|e| Error::Io {

@@ -27,6 +27,7 @@ mod header;
 mod input;
 mod layout;
 mod metadata;
+mod resolve;
 mod samples;
 mod summary;
 mod value;

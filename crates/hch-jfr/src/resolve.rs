@@ -1,0 +1,288 @@
+//! Resolving the stacks of one chunk: stack trace, method, class and symbol constants, each
+//! key decoded once per chunk.
+
+use rustc_hash::FxHashMap;
+
+use crate::chunk::Chunk;
+use crate::error::RawResult;
+use crate::input::{Cursor, JfrStr};
+use crate::layout::{FieldPlan, Kind};
+use crate::samples::{Frame, FrameKind, MethodInfo, Stack};
+
+/// Resolves stack traces, methods, classes and symbols of one chunk, caching each key once.
+pub(crate) struct Resolver<'c, 'a> {
+    chunk: &'c Chunk<'a>,
+    pub(crate) methods: Vec<MethodInfo>,
+    method_index: FxHashMap<u64, u32>,
+    strings: FxHashMap<(u64, u64), String>,
+    classes: FxHashMap<u64, (String, bool)>,
+    kinds: FxHashMap<u64, FrameKind>,
+    /// Per StackFrame type: positions of method, line, bci, type, and the types they refer to.
+    frame_layout: Option<FrameLayout>,
+}
+
+/// A StackFrame type's id, the positions of its method, line, bci and type fields, and the
+/// types those fields refer to.
+type FrameLayout = (u64, [Option<usize>; 4], [Option<u64>; 4]);
+
+/// Field positions of a type, looked up once by name.
+fn field_pos(chunk: &Chunk<'_>, type_id: u64, name: &str) -> Option<usize> {
+    chunk
+        .metadata
+        .class(type_id)?
+        .fields
+        .iter()
+        .position(|f| f.name == name)
+}
+
+impl<'c, 'a> Resolver<'c, 'a> {
+    pub(crate) fn new(chunk: &'c Chunk<'a>) -> Self {
+        Resolver {
+            chunk,
+            methods: Vec::new(),
+            method_index: FxHashMap::default(),
+            strings: FxHashMap::default(),
+            classes: FxHashMap::default(),
+            kinds: FxHashMap::default(),
+            frame_layout: None,
+        }
+    }
+
+    /// Reads the plain fields of a value: `out[i]` gets the varint/bool of field `want[i]`.
+    /// Returns the cursor after the value. Arrays and strings are skipped.
+    fn fields(
+        &self,
+        c: &mut Cursor<'_>,
+        class: u32,
+        want: &[Option<usize>],
+        out: &mut [u64],
+    ) -> RawResult<()> {
+        let layouts = &self.chunk.layouts;
+        for (i, f) in layouts.plans[class as usize].iter().enumerate() {
+            match want.iter().position(|w| *w == Some(i)) {
+                Some(slot) if !f.array && is_scalar(f.kind) => out[slot] = read_scalar(c, *f)?,
+                _ => layouts.skip_field(c, *f, 0)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// One stack trace by key; a missing key is an empty stack (the JDK prints `null`).
+    pub(crate) fn stack(&mut self, type_id: u64, key: u64) -> RawResult<Stack> {
+        let mut stack = Stack {
+            frames: Vec::new(),
+            truncated: false,
+            samples: 0,
+        };
+        let chunk = self.chunk;
+        let (Some(off), Some(class)) = (
+            chunk.pools.get(type_id, key),
+            chunk.metadata.index_of(type_id),
+        ) else {
+            return Ok(stack);
+        };
+        let def = &chunk.metadata.classes[class as usize];
+        let mut c = chunk.entry_cursor(off);
+        for (f, plan) in def.fields.iter().zip(&chunk.layouts.plans[class as usize]) {
+            match (f.name.as_str(), plan.kind) {
+                ("truncated", Kind::Bool) if !plan.array => stack.truncated = c.u8()? != 0,
+                ("frames", Kind::Nested(frame_class)) if plan.array => {
+                    let n = c.length(1)?;
+                    stack.frames.reserve(n.min(4096));
+                    for _ in 0..n {
+                        stack
+                            .frames
+                            .push(self.frame(&mut c, frame_class, f.type_id)?);
+                    }
+                }
+                _ => chunk.layouts.skip_field(&mut c, *plan, 0)?,
+            }
+        }
+        Ok(stack)
+    }
+
+    fn frame(&mut self, c: &mut Cursor<'_>, class: u32, type_id: u64) -> RawResult<Frame> {
+        let (want, refs) = self.frame_layout(class, type_id);
+        let mut v = [0u64; 4];
+        let plans = &self.chunk.layouts.plans[class as usize];
+        let straight = plans.len() == 4
+            && plans
+                .iter()
+                .all(|p| !p.array && matches!(p.kind, Kind::Varint(_) | Kind::CpRef(_)));
+        if straight && want == [Some(0), Some(1), Some(2), Some(3)] {
+            // The JDK's and async-profiler's layout: four varints, read straight.
+            for x in &mut v {
+                *x = c.varint()?;
+            }
+        } else {
+            self.fields(c, class, &want, &mut v)?;
+        }
+        let method = self.method(refs[0], v[0])?;
+        let kind = match refs[3] {
+            Some(t) => self.kind(t, v[3])?,
+            None => FrameKind::Unknown,
+        };
+        Ok(Frame {
+            method,
+            line: v[1] as i32,
+            bci: v[2] as i32,
+            kind,
+        })
+    }
+
+    /// Positions of the frame fields, computed once per chunk.
+    fn frame_layout(&mut self, class: u32, type_id: u64) -> ([Option<usize>; 4], [Option<u64>; 4]) {
+        if let Some((t, w, r)) = self.frame_layout {
+            if t == type_id {
+                return (w, r);
+            }
+        }
+        let ch = self.chunk;
+        let want =
+            ["method", "lineNumber", "bytecodeIndex", "type"].map(|n| field_pos(ch, type_id, n));
+        let def = &ch.metadata.classes[class as usize];
+        let refs = want.map(|w| w.map(|p| def.fields[p].type_id));
+        self.frame_layout = Some((type_id, want, refs));
+        (want, refs)
+    }
+
+    fn kind(&mut self, type_id: u64, key: u64) -> RawResult<FrameKind> {
+        if let Some(k) = self.kinds.get(&key) {
+            return Ok(*k);
+        }
+        let k = self
+            .string(type_id, key)?
+            .map_or(FrameKind::Unknown, |s| FrameKind::from_description(&s));
+        self.kinds.insert(key, k);
+        Ok(k)
+    }
+
+    fn method(&mut self, type_id: Option<u64>, key: u64) -> RawResult<u32> {
+        if let Some(&i) = self.method_index.get(&key) {
+            return Ok(i);
+        }
+        let info = match type_id {
+            Some(t) => self.method_info(t, key)?,
+            None => None,
+        };
+        let info = info.unwrap_or_else(|| MethodInfo {
+            class: String::new(),
+            name: "<unknown method>".into(),
+            descriptor: String::new(),
+            hidden: false,
+        });
+        let i = self.methods.len() as u32;
+        self.methods.push(info);
+        self.method_index.insert(key, i);
+        Ok(i)
+    }
+
+    fn method_info(&mut self, type_id: u64, key: u64) -> RawResult<Option<MethodInfo>> {
+        let ch = self.chunk;
+        let (Some(off), Some(class)) = (ch.pools.get(type_id, key), ch.metadata.index_of(type_id))
+        else {
+            return Ok(None);
+        };
+        let names = ["type", "name", "descriptor", "hidden"];
+        let want = names.map(|n| field_pos(ch, type_id, n));
+        let mut v = [0u64; 4];
+        self.fields(&mut ch.entry_cursor(off), class, &want, &mut v)?;
+        let def = &ch.metadata.classes[class as usize];
+        let ref_type = |i: usize| want[i].map(|p| def.fields[p].type_id);
+        let (class_name, class_hidden) = match ref_type(0) {
+            Some(t) => self.class(t, v[0])?,
+            None => (String::new(), false),
+        };
+        let name = self.opt_string(ref_type(1), v[1])?;
+        let descriptor = self.opt_string(ref_type(2), v[2])?;
+        Ok(Some(MethodInfo {
+            class: class_name,
+            name,
+            descriptor,
+            hidden: class_hidden || v[3] != 0,
+        }))
+    }
+
+    fn class(&mut self, type_id: u64, key: u64) -> RawResult<(String, bool)> {
+        if let Some(c) = self.classes.get(&key) {
+            return Ok(c.clone());
+        }
+        let ch = self.chunk;
+        let mut result = (String::new(), false);
+        if let (Some(off), Some(class)) =
+            (ch.pools.get(type_id, key), ch.metadata.index_of(type_id))
+        {
+            let want = [
+                field_pos(ch, type_id, "name"),
+                field_pos(ch, type_id, "hidden"),
+            ];
+            let mut v = [0u64; 2];
+            self.fields(&mut ch.entry_cursor(off), class, &want, &mut v)?;
+            let def = &ch.metadata.classes[class as usize];
+            let name_type = want[0].map(|p| def.fields[p].type_id);
+            result = (self.opt_string(name_type, v[0])?, v[1] != 0);
+        }
+        self.classes.insert(key, result.clone());
+        Ok(result)
+    }
+
+    fn opt_string(&mut self, type_id: Option<u64>, key: u64) -> RawResult<String> {
+        Ok(match type_id {
+            Some(t) => self.string(t, key)?.unwrap_or_default(),
+            None => String::new(),
+        })
+    }
+
+    /// The string a constant stands for: a `java.lang.String` or a simple type such as Symbol.
+    fn string(&mut self, type_id: u64, key: u64) -> RawResult<Option<String>> {
+        if let Some(s) = self.strings.get(&(type_id, key)) {
+            return Ok(Some(s.clone()));
+        }
+        let ch = self.chunk;
+        let (Some(off), Some(class)) = (ch.pools.get(type_id, key), ch.metadata.index_of(type_id))
+        else {
+            return Ok(None);
+        };
+        let mut c = ch.entry_cursor(off);
+        let is_str = |k: &Option<Kind>| matches!(k, Some(Kind::Str));
+        if !is_str(&ch.layouts.prim[class as usize]) {
+            // Skip to the first string field of the simple type.
+            let plans = &ch.layouts.plans[class as usize];
+            let Some(p) = plans.iter().position(|f| f.kind == Kind::Str && !f.array) else {
+                return Ok(None);
+            };
+            for f in &plans[..p] {
+                ch.layouts.skip_field(&mut c, *f, 0)?;
+            }
+        }
+        let s = match c.string()? {
+            JfrStr::Text(t) => Some(t.into_owned()),
+            JfrStr::Empty => Some(String::new()),
+            JfrStr::PoolRef(k) => ch.pool_string(k)?,
+            JfrStr::Null => None,
+        };
+        if let Some(s) = &s {
+            self.strings.insert((type_id, key), s.clone());
+        }
+        Ok(s)
+    }
+}
+
+/// Whether a field is read as a plain number.
+fn is_scalar(k: Kind) -> bool {
+    matches!(
+        k,
+        Kind::Bool | Kind::Byte | Kind::Varint(_) | Kind::CpRef(_) | Kind::F32 | Kind::F64
+    )
+}
+
+/// A scalar field as u64: varints and constant keys as read, booleans and bytes as 0/1 or the byte.
+fn read_scalar(c: &mut Cursor<'_>, f: FieldPlan) -> RawResult<u64> {
+    match f.kind {
+        Kind::Bool | Kind::Byte => Ok(c.u8()? as u64),
+        Kind::Varint(_) | Kind::CpRef(_) => c.varint(),
+        Kind::F32 => c.f32().map(|x| x as u64),
+        Kind::F64 => c.f64().map(|x| x as u64),
+        _ => Ok(0),
+    }
+}
