@@ -47,7 +47,7 @@ pub enum Problem {
         minor: u16,
     },
     /// A chunk size that cannot be right.
-    #[error("chunk size {size} is impossible ({remaining} bytes remain in the file)")]
+    #[error("chunk size {size} does not fit the {remaining} bytes left in the file: the file is cut short (copied while still being written?) or damaged; the chunks before it are complete")]
     ChunkSize {
         /// Declared size.
         size: u64,

@@ -69,7 +69,7 @@ pub enum Error {
         offset: u64,
     },
     /// The JFR reader failed; results of the chunks before the error are sound.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", with_path(path, source))]
     Jfr {
         /// The file.
         path: PathBuf,
@@ -77,4 +77,15 @@ pub enum Error {
         #[source]
         source: hch_jfr::Error,
     },
+}
+
+/// The reader's message, prefixed with the file unless the reader already names it.
+fn with_path(path: &std::path::Path, e: &hch_jfr::Error) -> String {
+    let msg = e.to_string();
+    let p = path.display().to_string();
+    if msg.starts_with(&p) {
+        msg
+    } else {
+        format!("{p}: {msg}")
+    }
 }

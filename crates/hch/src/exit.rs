@@ -74,8 +74,14 @@ pub fn finish(result: anyhow::Result<Status>) -> ExitCode {
             let code = code_of(&err);
             if code != 0 {
                 eprintln!("hch: error: {err}");
+                // A cause whose text an outer message already quotes adds nothing.
+                let mut said = err.to_string();
                 for cause in err.chain().skip(1) {
-                    eprintln!("  caused by: {cause}");
+                    let text = cause.to_string();
+                    if !said.contains(&text) {
+                        eprintln!("  caused by: {text}");
+                        said.push_str(&text);
+                    }
                 }
             }
             ExitCode::from(code)
