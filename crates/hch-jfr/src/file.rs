@@ -108,6 +108,41 @@ impl JfrFile {
         }
     }
 
+    /// Lends a chunk's bytes to `f`: in-memory bytes directly, file bytes through a buffer each
+    /// thread keeps, so chunk after chunk costs no fresh allocation or page faults.
+    fn with_chunk_bytes<R>(
+        &self,
+        s: &ChunkSpan,
+        f: impl FnOnce(&[u8]) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        thread_local! {
+            static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let (start, len) = (s.start, s.size as usize);
+        let Source::File(file) = &self.source else {
+            return f(&self.read_at(start, len)?);
+        };
+        BUF.with(|cell| {
+            let Ok(mut buf) = cell.try_borrow_mut() else {
+                return f(&self.read_at(start, len)?); // re-entered on this thread: no sharing
+            };
+            if buf.len() < len {
+                buf.resize(len, 0);
+            }
+            file.read_exact_at(&mut buf[..len], start)
+                .map_err(|e| Error::Io {
+                    path: self.path.clone().unwrap_or_default(),
+                    message: format!("reading {len} bytes at offset {start}: {e}"),
+                })?;
+            let r = f(&buf[..len]);
+            // A huge chunk should not pin its buffer for the rest of the run.
+            if buf.capacity() > 64 << 20 {
+                *buf = Vec::new();
+            }
+            r
+        })
+    }
+
     fn locate(&self, e: Error) -> Error {
         match &self.path {
             Some(p) => e.with_file(p),
@@ -212,8 +247,8 @@ impl JfrFile {
         let cache = MetadataCache::default();
         type Acc<A> = (A, usize, Option<(usize, Error)>);
         let step = |mut acc: Acc<A>, s: &ChunkSpan| {
-            let r = self.read_at(s.start, s.size as usize).and_then(|bytes| {
-                let chunk = Chunk::parse_cached(&bytes, s.index, s.start, &cache)?;
+            let r = self.with_chunk_bytes(s, |bytes| {
+                let chunk = Chunk::parse_cached(bytes, s.index, s.start, &cache)?;
                 fold(&mut acc.0, &chunk)
             });
             match r {
