@@ -12,6 +12,14 @@ mod output;
 mod remote_args;
 mod target_args;
 
+/// Examples shown by `hch directives --help`.
+const DIRECTIVES_EXAMPLES: &str = "Examples:
+  hch directives check hot.json                  # hch's rules and the JVM's own parser
+  hch directives add 1234 hot.json               # checked with the target's own java first
+  hch directives replace 1234 hot.json
+  hch directives print 1234
+  hch directives clear 10.0.0.5:9010 --user controlRole --password-file pw.txt";
+
 const ABOUT: &str = "hch, the hot code helper: profile HotSpot JVMs, find their hot JIT-compiled code, emit and apply Compiler Control directives for it, and diagnose the code cache.";
 
 /// hch, the hot code helper: profile HotSpot JVMs, find their hot JIT-compiled code, emit and
@@ -44,7 +52,7 @@ enum Command {
     #[command(after_help = cmd::info::EXAMPLES)]
     Info(cmd::info::Args),
     /// Check, add, replace, remove, clear or print Compiler Control directives.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = DIRECTIVES_EXAMPLES)]
     Directives(cmd::directives::Command),
     /// Add a directives file to a JVM (same as `directives add`).
     #[command(after_help = cmd::directives::APPLY_EXAMPLES)]
@@ -59,7 +67,7 @@ enum Command {
     #[command(after_help = cmd::sparseness::EXAMPLES)]
     Sparseness(cmd::sparseness::Args),
     /// Inspect JFR recordings: summary of event types, events as JSON lines.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = cmd::jfr::EXAMPLES)]
     Jfr(cmd::jfr::Command),
 }
 
