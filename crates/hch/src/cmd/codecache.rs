@@ -6,7 +6,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use hch_codecache::analytics::{self, Analytics};
@@ -17,7 +16,7 @@ use hch_target::Target;
 use serde::Serialize;
 
 use crate::exit::{coded, Status};
-use crate::remote_args::RemoteArgs;
+use crate::target_args::Connect;
 
 /// Examples shown by `hch codecache --help`.
 pub const EXAMPLES: &str = "\
@@ -45,16 +44,6 @@ pub struct Args {
     pub connect: Connect,
     #[command(flatten)]
     pub files: FileArgs,
-}
-
-/// How to reach a live JVM.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Connect {
-    /// How long to wait for a local JVM to answer the attach handshake.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
-    pub timeout: Duration,
-    #[command(flatten)]
-    pub remote: RemoteArgs,
 }
 
 /// Saved outputs to analyze instead of a live JVM.
@@ -85,20 +74,11 @@ pub struct Snapshot {
     pub analytics: Option<Analytics>,
 }
 
-/// Opens a live target from its spec: a local pid, or host:port over JMX.
-pub fn open(spec: &str, c: &Connect) -> anyhow::Result<Box<dyn Target>> {
-    let mut o = hch_target::OpenOptions::default();
-    o.attach.timeout = c.timeout;
-    o.remote = c.remote.to_options()?;
-    Ok(hch_target::open(spec, &o)?)
-}
-
 /// The JDK feature version from `VM.version` (`JDK 17.0.15` line), if it can be read.
 pub fn feature(t: &mut dyn Target) -> Option<u32> {
     let text = t.jcmd("VM.version").ok()?;
     let v = text.lines().find_map(|l| l.trim().strip_prefix("JDK "))?;
-    let major = v.split(['.', '+', '-']).next()?;
-    major.parse().ok()
+    hch_target::info::feature_of(v)
 }
 
 /// Takes a snapshot: the summary always, the codelist and analytics when asked.
@@ -206,7 +186,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
             let stop = Arc::new(AtomicBool::new(false));
             signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&stop))?;
             signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&stop))?;
-            let mut t = open(spec, &args.connect)?;
+            let mut t = args.connect.open(spec)?;
             let jdk = feature(t.as_mut());
             let snap = snapshot(t.as_mut(), jdk, true, !args.no_analytics)?;
             if stop.load(Ordering::Relaxed) {

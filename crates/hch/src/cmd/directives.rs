@@ -9,7 +9,7 @@ use hch_profile::{check, ApplyMode, CheckTarget, Report};
 use hch_target::Target;
 
 use crate::exit::{coded, Status};
-use crate::remote_args::RemoteArgs;
+use crate::target_args::Connect;
 
 /// Examples shown by `hch apply --help`.
 pub const APPLY_EXAMPLES: &str = "Examples:
@@ -35,7 +35,7 @@ pub struct TargetFileArgs {
     #[arg(long, value_name = "PATH")]
     pub remote_path: Option<String>,
     #[command(flatten)]
-    pub remote: RemoteArgs,
+    pub connect: Connect,
 }
 
 /// Arguments of `hch directives check`.
@@ -61,7 +61,7 @@ pub struct TargetArgs {
     /// The JVM: a PID, or host:port for a remote JVM.
     pub target: String,
     #[command(flatten)]
-    pub remote: RemoteArgs,
+    pub connect: Connect,
 }
 
 /// The `directives` subcommands.
@@ -94,18 +94,9 @@ pub fn run(cmd: Command) -> anyhow::Result<Status> {
     }
 }
 
-/// Opens a target: a local PID, or `host:port` over JMX with the login options.
-fn open(spec: &str, remote: &RemoteArgs) -> anyhow::Result<Box<dyn Target>> {
-    let opts = hch_target::OpenOptions {
-        remote: remote.to_options()?,
-        ..Default::default()
-    };
-    Ok(hch_target::open(spec, &opts)?)
-}
-
 /// `remove`, `clear` or `print`: prints the JVM's answer and the stack size around a change.
 fn run_stack(a: &TargetArgs, what: Stack) -> anyhow::Result<Status> {
-    let mut t = open(&a.target, &a.remote)?;
+    let mut t = a.connect.open(&a.target)?;
     let outcome = match what {
         Stack::Print => {
             println!("{}", hch_target::directives::print(t.as_mut())?.trim_end());
@@ -182,7 +173,7 @@ fn run_apply(a: TargetFileArgs, mode: ApplyMode) -> anyhow::Result<Status> {
         );
         return Ok(Status(6));
     }
-    let mut t = open(&a.target, &a.remote)?;
+    let mut t = a.connect.open(&a.target)?;
     if let Some(path) = &a.remote_path {
         return add_remote_path(t.as_mut(), path, mode);
     }

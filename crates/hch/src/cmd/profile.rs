@@ -10,12 +10,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use hch_target::info::JvmInfo;
-use hch_target::jfr::{record, RecordOptions};
-use hch_target::remote::{record_remote, RemoteRecording, RemoteSettings};
+use hch_target::jfr::RecordOptions;
 
 use crate::cmd::analyze::{self, Options};
 use crate::exit::{coded, Status};
-use crate::target_args::TargetArgs;
+use crate::target_args::{record_local, TargetArgs};
 
 /// Examples shown by `hch profile --help`.
 pub const EXAMPLES: &str = "Examples:
@@ -58,9 +57,11 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     opts.interval = args.interval;
     opts.stack_depth = args.stack_depth;
     let bytes = if args.target.is_remote() {
-        record_over_jmx(&args, &opts, &cancel)?
+        args.target
+            .connect
+            .record(&args.target.target, &opts, &cancel)?
     } else {
-        record_local(&args, &opts, &cancel)?
+        check_and_record(&args, &opts, &cancel)?
     };
     if let Some(keep) = &args.keep {
         std::fs::write(keep, &bytes).with_context(|| format!("writing {}", keep.display()))?;
@@ -77,7 +78,11 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
 }
 
 /// A local JVM: check what it can do, then record through the attach mechanism.
-fn record_local(args: &Args, opts: &RecordOptions, cancel: &AtomicBool) -> anyhow::Result<Vec<u8>> {
+fn check_and_record(
+    args: &Args,
+    opts: &RecordOptions,
+    cancel: &AtomicBool,
+) -> anyhow::Result<Vec<u8>> {
     let mut t = args.target.open()?;
     let info = JvmInfo::gather(t.as_mut())?;
     if !info.jfr_available {
@@ -97,33 +102,7 @@ fn record_local(args: &Args, opts: &RecordOptions, cancel: &AtomicBool) -> anyho
             t.describe()
         );
     }
-    let pb = crate::output::progress(opts.duration.as_secs().max(1), "profiling");
-    let mut progress = |elapsed: Duration, _total: Duration| pb.set_position(elapsed.as_secs());
-    let bytes = record(t.as_mut(), opts, cancel, &mut progress);
-    pb.finish_and_clear();
-    Ok(bytes?)
-}
-
-/// A remote JVM: the FlightRecorderMXBean records and streams the recording back.
-fn record_over_jmx(
-    args: &Args,
-    opts: &RecordOptions,
-    cancel: &AtomicBool,
-) -> anyhow::Result<Vec<u8>> {
-    let rec = RemoteRecording {
-        settings: RemoteSettings::Jfc(opts.settings_xml()),
-        duration: opts.duration,
-    };
-    eprintln!(
-        "hch: recording {} for {:?} over JMX",
-        args.target.target, opts.duration
-    );
-    Ok(record_remote(
-        &args.target.target,
-        &args.target.remote.to_options()?,
-        &rec,
-        cancel,
-    )?)
+    record_local(t.as_mut(), opts, cancel)
 }
 
 /// Replaces the JVM's directives with the hot set's, and says what changed.

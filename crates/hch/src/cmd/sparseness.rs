@@ -12,11 +12,11 @@ use hch_codecache::sparse::{self, Figures, HotMethod, Sparseness};
 use hch_codecache::MethodRef;
 use hch_profile::hotset::Sizes;
 use hch_target::jfr::RecordOptions;
-use hch_target::remote::{record_remote, RemoteRecording, RemoteSettings};
 use serde::Serialize;
 
-use crate::cmd::codecache::{feature, from_files, open, snapshot, Connect, FileArgs, Snapshot};
+use crate::cmd::codecache::{feature, from_files, snapshot, FileArgs, Snapshot};
 use crate::exit::{coded, Status};
+use crate::target_args::Connect;
 
 /// Examples shown by `hch sparseness --help`.
 pub const EXAMPLES: &str = "\
@@ -69,7 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     };
     let snap = match &args.target {
         Some(spec) => {
-            let mut t = open(spec, &args.connect)?;
+            let mut t = args.connect.open(spec)?;
             let jdk = feature(t.as_mut());
             snapshot(t.as_mut(), jdk, true, false)?
         }
@@ -113,20 +113,7 @@ fn record(spec: &str, d: Duration, c: &Connect) -> anyhow::Result<Vec<u8>> {
     let cancel = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&cancel))?;
     signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&cancel))?;
-    let opts = RecordOptions::new(d);
-    if spec.parse::<u32>().is_err() {
-        let rec = RemoteRecording {
-            settings: RemoteSettings::Jfc(opts.settings_xml()),
-            duration: d,
-        };
-        return Ok(record_remote(spec, &c.remote.to_options()?, &rec, &cancel)?);
-    }
-    let mut t = open(spec, c)?;
-    let pb = crate::output::progress(d.as_secs().max(1), "profiling");
-    let mut progress = |elapsed: Duration, _total: Duration| pb.set_position(elapsed.as_secs());
-    let bytes = hch_target::jfr::record(t.as_mut(), &opts, &cancel, &mut progress);
-    pb.finish_and_clear();
-    Ok(bytes?)
+    c.record(spec, &RecordOptions::new(d), &cancel)
 }
 
 /// The JSON document.

@@ -11,8 +11,9 @@ use anyhow::Context;
 use hch_codecache::watch::{Alert, Subject, WatchOptions, Watcher};
 use serde::Serialize;
 
-use crate::cmd::codecache::{feature, open, snapshot, Connect, Snapshot};
+use crate::cmd::codecache::{feature, snapshot, Snapshot};
 use crate::exit::{coded, Status};
+use crate::target_args::Connect;
 
 /// Examples shown by `hch watch --help`.
 pub const EXAMPLES: &str = "\
@@ -88,7 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     if let Some(addr) = &args.listen {
         serve(addr, Arc::clone(&metrics))?;
     }
-    let mut t = open(&args.target, &args.connect)?;
+    let mut t = args.connect.open(&args.target)?;
     let jdk = feature(t.as_mut());
     let mut w = Watcher::new(WatchOptions::default());
     let mut out = std::io::stdout().lock();
