@@ -86,7 +86,16 @@ fn method_key(m: &serde_json::Value, descriptor: bool) -> String {
 
 fn jfr_oracle(jdk: &Jdk, file: &Path) -> Oracle {
     let o = Command::new(jdk.tool("jfr"))
-        .args(["print", "--json", "--events", "jdk.ExecutionSample"])
+        // All frames: `jfr print` keeps only 5 by default, and a host blob can lie deeper
+        // under inlined frames (the flake this fixes: one sample short for `HotLoop.path2`).
+        .args([
+            "print",
+            "--json",
+            "--stack-depth",
+            "4096",
+            "--events",
+            "jdk.ExecutionSample",
+        ])
         .arg(file)
         .output()
         .unwrap();
