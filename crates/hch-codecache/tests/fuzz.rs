@@ -7,26 +7,11 @@ use hch_codecache::{analytics, codecache, codelist, log, perfmap, report, sparse
 
 mod common;
 
-/// xorshift64*: a small deterministic generator, so a failure can be replayed from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// Bytes that matter to these formats, so mutations hit the interesting paths.
 const SPICE: &[u8] = b"0123456789abcdefx[](),-=: '\n.%@Kbnk";
 
 /// One random edit: flip, insert, delete a run, duplicate a line, or truncate.
-fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
+fn mutate(rng: &mut hch_testkit::Rng, data: &mut Vec<u8>) {
     if data.is_empty() {
         data.push(SPICE[rng.below(SPICE.len())]);
         return;
@@ -109,7 +94,7 @@ fn mutated_real_outputs_never_panic() {
     ];
     let budget = Duration::from_secs(3);
     let start = Instant::now();
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = hch_testkit::Rng(0x9E37_79B9_7F4A_7C15);
     let mut rounds = 0u64;
     let cache = codecache::parse(common::jcmd_body(&common::data(
         "jdk25_Compiler.codecache.txt",

@@ -32,20 +32,6 @@ fn exercise(bytes: Vec<u8>) {
     );
 }
 
-/// A tiny deterministic generator (xorshift) so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 #[test]
 fn mutated_real_recordings_never_panic() {
     let seed = std::env::var("HCH_FUZZ_SEED")
@@ -56,7 +42,7 @@ fn mutated_real_recordings_never_panic() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
-    let mut rng = Rng(seed);
+    let mut rng = hch_testkit::Rng(seed);
     for base in small_recordings() {
         for _ in 0..rounds {
             let mut b = base.clone();
@@ -78,12 +64,12 @@ fn mutated_real_recordings_never_panic() {
                 3 => {
                     // Corrupt a header field: sizes and offsets.
                     let field = 8 + 8 * rng.below(3);
-                    let v = rng.next().to_be_bytes();
+                    let v = rng.next_u64().to_be_bytes();
                     b[field..field + 8].copy_from_slice(&v);
                 }
                 _ => {
                     let i = rng.below(b.len());
-                    b.insert(i, rng.next() as u8);
+                    b.insert(i, rng.next_u64() as u8);
                 }
             }
             exercise(b);

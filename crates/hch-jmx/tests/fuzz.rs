@@ -5,22 +5,6 @@ use hch_jmx::jrmp;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
-// xorshift64*: deterministic, so a failure reproduces.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 // Every Return in the captures (bounded to 8 kB each so the test stays fast).
 fn replies() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
@@ -47,11 +31,11 @@ fn replies() -> Vec<Vec<u8>> {
     out
 }
 
-fn mutate(rng: &mut Rng, b: &mut Vec<u8>) {
+fn mutate(rng: &mut hch_testkit::Rng, b: &mut Vec<u8>) {
     for _ in 0..1 + rng.below(4) {
         let i = rng.below(b.len());
         match rng.below(5) {
-            0 => b[i] = rng.next() as u8,
+            0 => b[i] = rng.next_u64() as u8,
             1 => b[i] ^= 1 << rng.below(8),
             2 => {
                 b[i] = [
@@ -59,7 +43,7 @@ fn mutate(rng: &mut Rng, b: &mut Vec<u8>) {
                 ][rng.below(12)]
             }
             3 => b.truncate(i.max(1)),
-            _ => b.insert(i, rng.next() as u8),
+            _ => b.insert(i, rng.next_u64() as u8),
         }
     }
 }
@@ -68,7 +52,7 @@ fn mutate(rng: &mut Rng, b: &mut Vec<u8>) {
 fn mutated_replies_never_panic() {
     let replies = replies();
     assert!(replies.len() > 50, "{}", replies.len());
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = hch_testkit::Rng(0x9e37_79b9_7f4a_7c15);
     let mut outcomes = [0usize; 2];
     for round in 0..400 {
         for r in &replies {

@@ -170,20 +170,9 @@ fn cancelled_recording_is_closed_on_every_jdk() {
 /// read-only role may read attributes but not run diagnostic commands.
 #[test]
 fn password_auth_and_roles_on_every_jdk() {
-    let users = vec![
-        ("ctl", "ctlpass", "readwrite"),
-        ("mon", "monpass", "readonly"),
-    ];
     for jdk in require_jdks() {
         let dir = scratch_dir(&format!("jmx-auth-{}", jdk.feature));
-        let j = start(
-            &jdk,
-            &Agent {
-                users: users.clone(),
-                ..Agent::default()
-            },
-            &dir,
-        );
+        let j = start(&jdk, &Agent::with_roles(), &dir);
         let login = |u: &str, p: &str| ConnectOptions {
             credentials: Some((u.into(), p.into())),
             ..ConnectOptions::default()

@@ -1,8 +1,6 @@
 //! `directives` and `info` on real JVMs by pid, on every JDK found. The oracle is the JVM's own
 //! directive stack as the JDK's `jcmd Compiler.directives_print` shows it, and `jcmd VM.flags`.
 
-use std::process::Command;
-
 use hch_target::directives;
 use hch_target::info::JvmInfo;
 use hch_target::{LocalTarget, Target, TargetError};
@@ -18,21 +16,8 @@ const ONE: &str = r#"[{ match: "Park::*", c1: { Exclude: false } }]"#;
 /// A missing `}`: every JDK refuses it (JDK 22+ without saying why).
 const MALFORMED: &str = "[\n  {\n    match: \"Park::main\",\n    c2: { Exclude: true\n  }\n]\n";
 
-/// What the JDK's own jcmd prints for a command (without its `<pid>:` line).
-fn jcmd(jdk: &Jdk, pid: u32, command: &str) -> String {
-    let out = Command::new(jdk.tool("jcmd"))
-        .arg(pid.to_string())
-        .args(command.split(' '))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.split_once('\n')
-        .map(|(_, rest)| rest.to_string())
-        .unwrap_or_default()
-}
-
 fn oracle_count(jdk: &Jdk, pid: u32) -> usize {
-    directives::count_in_print(&jcmd(jdk, pid, "Compiler.directives_print"))
+    directives::count_in_print(&jdk.jcmd(pid, "Compiler.directives_print"))
 }
 
 fn leftovers(pid: u32) -> usize {
@@ -62,7 +47,7 @@ fn add_print_remove_replace_clear_round_trip() {
         assert!(added.note.contains("from now on"));
         assert_eq!(oracle_count(&jdk, pid), 2, "{l}");
         let printed = directives::print(&mut t).unwrap();
-        assert_eq!(printed, jcmd(&jdk, pid, "Compiler.directives_print"), "{l}");
+        assert_eq!(printed, jdk.jcmd(pid, "Compiler.directives_print"), "{l}");
         assert!(printed.contains("java/util/HashMap.*"), "{l}: {printed}");
 
         let removed = directives::remove(&mut t).unwrap();
@@ -147,7 +132,7 @@ fn info_agrees_with_the_jvm_flags() {
             );
             assert!(info.directives_effect.contains("from now on"), "{l}");
             // The oracle: the flag values as the JDK's jcmd prints them.
-            let flags = jcmd(&jdk, jvm.pid, "VM.flags -all");
+            let flags = jdk.jcmd(jvm.pid, "VM.flags -all");
             let value = |name: &str| -> String {
                 let line = flags
                     .lines()

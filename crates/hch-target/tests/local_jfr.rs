@@ -24,11 +24,7 @@ fn open(jvm: &Jvm) -> LocalTarget {
 
 /// `jcmd <pid> JFR.check` by the JDK's own tool.
 fn jfr_check(jdk: &Jdk, pid: u32) -> String {
-    let out = Command::new(jdk.tool("jcmd"))
-        .args([&pid.to_string(), "JFR.check"])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    jdk.jcmd(pid, "JFR.check")
 }
 
 /// Files this process placed in the JVM's /tmp (`hch-<our pid>-…`).

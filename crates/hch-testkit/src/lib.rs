@@ -36,6 +36,20 @@ impl Jdk {
         self.tool(name).is_file()
     }
 
+    /// What this JDK's own `jcmd PID COMMAND` prints, without its `PID:` header line: the
+    /// oracle for diagnostic commands. Panics when jcmd cannot run.
+    pub fn jcmd(&self, pid: u32, command: &str) -> String {
+        let out = Command::new(self.tool("jcmd"))
+            .arg(pid.to_string())
+            .args(command.split(' '))
+            .output()
+            .unwrap_or_else(|e| panic!("jcmd {pid} {command} on {}: {e}", self.label()));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.split_once('\n')
+            .map(|(_, rest)| rest.to_string())
+            .unwrap_or_default()
+    }
+
     /// A short label for messages: `jdk17 (/usr/lib/jvm/...)`.
     pub fn label(&self) -> String {
         format!("jdk{} ({})", self.feature, self.home.display())
@@ -354,6 +368,26 @@ fn find_java_descendant(pid: u32) -> Option<u32> {
         .split_whitespace()
         .filter_map(|c| c.parse().ok())
         .find_map(find_java_descendant)
+}
+
+/// A small deterministic generator (xorshift64*) for the mutation tests, so a failure
+/// reproduces from its seed.
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
 }
 
 #[cfg(test)]

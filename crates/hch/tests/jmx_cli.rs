@@ -71,20 +71,9 @@ fn jcmd_over_jmx_matches_local_jcmd_on_every_jdk() {
 /// Logins through the flattened remote options (`hch directives print` takes them).
 #[test]
 fn directives_print_over_jmx_with_a_login_on_every_jdk() {
-    let users = vec![
-        ("ctl", "ctlpass", "readwrite"),
-        ("mon", "monpass", "readonly"),
-    ];
     for jdk in require_jdks() {
         let dir = scratch_dir(&format!("jmx-cli-auth-{}", jdk.feature));
-        let j = start(
-            &jdk,
-            &Agent {
-                users: users.clone(),
-                ..Agent::default()
-            },
-            &dir,
-        );
+        let j = start(&jdk, &Agent::with_roles(), &dir);
         let spec = format!("127.0.0.1:{}", j.port);
         let pw = dir.join("pw");
         std::fs::write(&pw, "ctlpass\n").unwrap();

@@ -80,20 +80,9 @@ fn jcmd_and_recording_over_jmx_on_every_jdk() {
 
 #[test]
 fn logins_and_roles_over_jmx_on_every_jdk() {
-    let users = vec![
-        ("ctl", "ctlpass", "readwrite"),
-        ("mon", "monpass", "readonly"),
-    ];
     for jdk in require_jdks() {
         let dir = scratch_dir(&format!("jmx-target-auth-{}", jdk.feature));
-        let j = start(
-            &jdk,
-            &Agent {
-                users: users.clone(),
-                ..Agent::default()
-            },
-            &dir,
-        );
+        let j = start(&jdk, &Agent::with_roles(), &dir);
         let spec = format!("127.0.0.1:{}", j.port);
         let login = |u: &str, p: &str| RemoteOptions {
             user: Some(u.into()),

@@ -16,15 +16,6 @@ fn hch(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn jcmd(jdk: &hch_testkit::Jdk, pid: u32, cmd: &str) -> String {
-    let out = Command::new(jdk.tool("jcmd"))
-        .arg(pid.to_string())
-        .arg(cmd)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Files a given hch process (by its pid) placed in the target's tmp and left there.
 fn hch_files(pid: u32, hch_pid: u32) -> Vec<String> {
     let prefix = format!("hch-{hch_pid}-");
@@ -81,7 +72,8 @@ fn profile_finds_hot_methods_and_leaves_nothing_behind() {
             jdk.label()
         );
         assert!(
-            jcmd(&jdk, jvm.pid, "JFR.check").contains("No available recordings"),
+            jdk.jcmd(jvm.pid, "JFR.check")
+                .contains("No available recordings"),
             "{}",
             jdk.label()
         );
@@ -106,7 +98,7 @@ fn interrupted_profile_stops_the_recording() {
         // Wait until the recording runs, then interrupt as Ctrl-C would.
         let mut running = false;
         for _ in 0..100 {
-            if jcmd(&jdk, jvm.pid, "JFR.check").contains("name=hch-") {
+            if jdk.jcmd(jvm.pid, "JFR.check").contains("name=hch-") {
                 running = true;
                 break;
             }
@@ -126,7 +118,8 @@ fn interrupted_profile_stops_the_recording() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(
-            jcmd(&jdk, jvm.pid, "JFR.check").contains("No available recordings"),
+            jdk.jcmd(jvm.pid, "JFR.check")
+                .contains("No available recordings"),
             "{}",
             jdk.label()
         );
@@ -168,7 +161,7 @@ fn profile_apply_puts_the_hot_set_on_the_jvm() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(String::from_utf8_lossy(&out.stdout).contains("1 compiler directives added"));
-        let printed = jcmd(&jdk, jvm.pid, "Compiler.directives_print");
+        let printed = jdk.jcmd(jvm.pid, "Compiler.directives_print");
         let first = std::fs::read_to_string(Path::new(f)).unwrap();
         let one = first
             .split("\"HotLoop")

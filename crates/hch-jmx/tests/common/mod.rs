@@ -28,6 +28,20 @@ pub struct Agent {
     pub registry_tls: bool,
 }
 
+impl Agent {
+    /// Password authentication with a read-write user `ctl` (password `ctlpass`) and a
+    /// read-only user `mon` (password `monpass`).
+    pub fn with_roles() -> Agent {
+        Agent {
+            users: vec![
+                ("ctl", "ctlpass", "readwrite"),
+                ("mon", "monpass", "readonly"),
+            ],
+            ..Agent::default()
+        }
+    }
+}
+
 /// A JVM with a JMX agent and the port its registry listens on.
 pub struct JmxJvm {
     pub jvm: Jvm,
