@@ -1,10 +1,12 @@
 //! Prints the top frames of the CPU samples of recordings: the reader's benchmark workload.
-//! Usage: cargo run --release -p hch-jfr --example flat -- FILE... [--threads N]
+//! Usage: cargo run --release -p hch-jfr --example flat -- FILE... [--threads N] [--full]
+//! (`--full` resolves whole stacks instead of leaf to host, to measure what that costs).
 
 use std::collections::HashMap;
 
 fn main() {
     let mut files = Vec::new();
+    let mut depth = hch_jfr::StackDepth::Host;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if a == "--threads" {
@@ -16,6 +18,8 @@ fn main() {
                 .num_threads(n)
                 .build_global()
                 .expect("thread pool");
+        } else if a == "--full" {
+            depth = hch_jfr::StackDepth::Full;
         } else {
             files.push(a);
         }
@@ -23,7 +27,9 @@ fn main() {
     let mut top: HashMap<String, u64> = HashMap::new();
     let mut total = 0;
     for f in &files {
-        let read = match hch_jfr::read_samples(f.as_ref(), &[hch_jfr::SampleEvent::Execution]) {
+        let events = [hch_jfr::SampleEvent::Execution];
+        let file = hch_jfr::JfrFile::open(f.as_ref());
+        let read = match file.and_then(|file| hch_jfr::samples_to_depth(&file, &events, depth)) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");

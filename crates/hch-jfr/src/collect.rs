@@ -7,7 +7,7 @@ use crate::chunk::Chunk;
 use crate::error::{Error, RawResult};
 use crate::input::Cursor;
 use crate::resolve::Resolver;
-use crate::samples::{JvmFacts, MethodInfo, SampleEvent, Stack};
+use crate::samples::{JvmFacts, MethodInfo, SampleEvent, Stack, StackDepth};
 
 /// What one chunk contributes: methods and stacks with chunk-local method indices.
 #[derive(Debug, Default)]
@@ -30,6 +30,7 @@ struct SampleType {
 pub(crate) fn collect_chunk(
     chunk: &Chunk<'_>,
     events: &[SampleEvent],
+    depth: StackDepth,
 ) -> Result<ChunkSamples, Error> {
     let types: Vec<SampleType> = events
         .iter()
@@ -56,7 +57,7 @@ pub(crate) fn collect_chunk(
     keys.sort_unstable();
     for ((ti, key), samples) in keys {
         let mut stack = res
-            .stack(types[ti].stack_type, key)
+            .stack(types[ti].stack_type, key, depth)
             .map_err(|e| chunk.locate(e))?;
         stack.samples = samples;
         out.stacks.push(stack);

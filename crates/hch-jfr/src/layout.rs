@@ -271,6 +271,10 @@ impl Layouts {
             let n = c.length(min_size(f.kind))?;
             if let Kind::Nested(i) = f.kind {
                 if let Some(Some(steps)) = self.flat.get(i as usize) {
+                    if let [Step::Varints(k)] = steps.as_slice() {
+                        // Stack frames: n values of k varints are n * k varints in a row.
+                        return c.skip_varints(n.saturating_mul(*k as usize));
+                    }
                     return (0..n).try_for_each(|_| skip_steps(c, steps));
                 }
             }

@@ -63,10 +63,20 @@ pub fn read_samples(path: &Path, events: &[SampleEvent]) -> Result<SampleRead, E
 
 /// Reads the given sample events of a recording already opened (a file or bytes in memory).
 pub fn samples_of(file: &JfrFile, events: &[SampleEvent]) -> Result<SampleRead, Error> {
+    samples_to_depth(file, events, StackDepth::Full)
+}
+
+/// Like [`samples_of`], resolving each stack only as deep as asked: [`StackDepth::Host`] is
+/// what flat profiles and hot sets need, at a fraction of the cost on deep stacks.
+pub fn samples_to_depth(
+    file: &JfrFile,
+    events: &[SampleEvent],
+    depth: StackDepth,
+) -> Result<SampleRead, Error> {
     let (merger, chunks, read, error) = file.par_fold(
         samples::Merger::default,
         |m, c| {
-            m.add(c.index, collect::collect_chunk(c, events)?);
+            m.add(c.index, collect::collect_chunk(c, events, depth)?);
             Ok(())
         },
         samples::Merger::absorb,

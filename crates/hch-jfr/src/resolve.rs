@@ -7,7 +7,7 @@ use crate::chunk::Chunk;
 use crate::error::RawResult;
 use crate::input::{Cursor, JfrStr};
 use crate::layout::{FieldPlan, Kind};
-use crate::samples::{Frame, FrameKind, MethodInfo, Stack};
+use crate::samples::{Frame, FrameKind, MethodInfo, Stack, StackDepth};
 
 /// Resolves stack traces, methods, classes and symbols of one chunk, caching each key once.
 pub(crate) struct Resolver<'c, 'a> {
@@ -68,7 +68,7 @@ impl<'c, 'a> Resolver<'c, 'a> {
     }
 
     /// One stack trace by key; a missing key is an empty stack (the JDK prints `null`).
-    pub(crate) fn stack(&mut self, type_id: u64, key: u64) -> RawResult<Stack> {
+    pub(crate) fn stack(&mut self, type_id: u64, key: u64, depth: StackDepth) -> RawResult<Stack> {
         let mut stack = Stack {
             frames: Vec::new(),
             truncated: false,
@@ -83,16 +83,26 @@ impl<'c, 'a> Resolver<'c, 'a> {
         };
         let def = &chunk.metadata.classes[class as usize];
         let mut c = chunk.entry_cursor(off);
-        for (f, plan) in def.fields.iter().zip(&chunk.layouts.plans[class as usize]) {
+        let plans = &chunk.layouts.plans[class as usize];
+        for (i, (f, plan)) in def.fields.iter().zip(plans).enumerate() {
             match (f.name.as_str(), plan.kind) {
                 ("truncated", Kind::Bool) if !plan.array => stack.truncated = c.u8()? != 0,
                 ("frames", Kind::Nested(frame_class)) if plan.array => {
                     let n = c.length(1)?;
-                    stack.frames.reserve(n.min(4096));
-                    for _ in 0..n {
-                        stack
-                            .frames
-                            .push(self.frame(&mut c, frame_class, f.type_id)?);
+                    let host_only = depth == StackDepth::Host;
+                    stack.frames.reserve(if host_only { 2 } else { n.min(4096) });
+                    for done in 1..=n {
+                        let frame = self.frame(&mut c, frame_class, f.type_id)?;
+                        stack.frames.push(frame);
+                        if host_only && frame.kind != FrameKind::Inlined {
+                            if i + 1 == plans.len() {
+                                return Ok(stack); // nothing after the frames: stop reading
+                            }
+                            for _ in done..n {
+                                chunk.layouts.skip_class(&mut c, frame_class, 1)?;
+                            }
+                            break;
+                        }
                     }
                 }
                 _ => chunk.layouts.skip_field(&mut c, *plan, 0)?,

@@ -114,6 +114,19 @@ impl SampleEvent {
     }
 }
 
+/// How much of each stack to resolve.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
+pub enum StackDepth {
+    /// Every frame, leaf to root (collapsed stacks, flame graphs).
+    #[default]
+    Full,
+    /// From the leaf through its host: the first frame that is not `Inlined`, i.e. the code
+    /// blob the CPU was in. Enough for flat profiles and hot sets, and much cheaper: deeper
+    /// frames are neither decoded nor merged. `Stack::truncated` still tells the JVM's cut.
+    Host,
+}
+
 /// Facts about the JVM that made a recording, as far as the recording tells.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct JvmFacts {
