@@ -21,6 +21,19 @@ pub struct AnalyzeOptions {
     pub dialect: Dialect,
     /// Frame type suffixes in the flat view (`-a`).
     pub annotate: bool,
+    /// Keep whole stacks (for collapsed output). Off, recordings are resolved from each leaf
+    /// through its host frame only: all the flat view and the hot set use, and much faster.
+    pub full_stacks: bool,
+}
+
+impl AnalyzeOptions {
+    fn depth(&self) -> hch_jfr::StackDepth {
+        if self.full_stacks {
+            hch_jfr::StackDepth::Full
+        } else {
+            hch_jfr::StackDepth::Host
+        }
+    }
 }
 
 /// Everything an analysis found.
@@ -48,7 +61,7 @@ pub fn from_recordings(paths: &[PathBuf], opts: &AnalyzeOptions) -> Result<Analy
     let mut profile = Profile::new();
     let mut first_error = None;
     for p in paths {
-        let partial = input::read_into(&mut profile, p)?;
+        let partial = input::read_into(&mut profile, p, opts.depth())?;
         if first_error.is_none() {
             first_error = partial;
         }
@@ -67,7 +80,7 @@ pub fn from_live_recording(
 ) -> Result<Analysis, Error> {
     let mut profile = Profile::new();
     let file = hch_jfr::JfrFile::from_bytes(bytes);
-    let partial = input::read_jfr(&mut profile, source, &file)?;
+    let partial = input::read_jfr(&mut profile, source, &file, opts.depth())?;
     let mut a = analyze(profile, opts);
     a.error = partial;
     Ok(a)

@@ -205,10 +205,9 @@ fn tally(p: &Profile) -> (HashMap<u32, (u64, u64, u64)>, u64) {
         if inlined {
             e.1 = e.1.saturating_add(s.samples);
         }
-        if s.frames
-            .iter()
-            .any(|f| f.method == m && f.kind == FrameKind::C1Compiled)
-        {
+        // The host frame itself (not a deeper recursive call of the same method) tells its tier.
+        let host_frame = s.frames.iter().find(|f| f.kind != FrameKind::Inlined);
+        if host_frame.is_some_and(|f| f.kind == FrameKind::C1Compiled) {
             e.2 = e.2.saturating_add(s.samples);
         }
         compiled = compiled.saturating_add(s.samples);

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use hch_jfr::{JfrFile, SampleEvent};
+use hch_jfr::{JfrFile, SampleEvent, StackDepth};
 
 use crate::model::{InputFormat, Profile};
 use crate::{collapsed, Error};
@@ -38,19 +38,19 @@ pub fn detect(path: &Path) -> Result<InputFormat, Error> {
 
 /// Adds one file's samples to `profile`. A JFR file broken after some sound chunks adds those
 /// and returns the reader's error as `Ok(Some(_))`; `Err` means nothing could be read.
-pub fn read_into(profile: &mut Profile, path: &Path) -> Result<Option<Error>, Error> {
+/// JFR stacks are resolved to `depth`; collapsed files always have whole stacks.
+pub fn read_into(
+    profile: &mut Profile,
+    path: &Path,
+    depth: StackDepth,
+) -> Result<Option<Error>, Error> {
     match detect(path)? {
         InputFormat::Jfr => {
-            let read =
-                hch_jfr::read_samples(path, &[SampleEvent::Execution]).map_err(|e| Error::Jfr {
-                    path: path.to_path_buf(),
-                    source: e,
-                })?;
-            profile.add_samples(path.to_path_buf(), &read.profile);
-            Ok(read.error.map(|e| Error::Jfr {
+            let file = JfrFile::open(path).map_err(|e| Error::Jfr {
                 path: path.to_path_buf(),
                 source: e,
-            }))
+            })?;
+            read_jfr(profile, path, &file, depth)
         }
         InputFormat::Collapsed => {
             let f = File::open(path).map_err(|e| Error::Io {
@@ -68,12 +68,14 @@ pub fn read_jfr(
     profile: &mut Profile,
     source: &Path,
     file: &JfrFile,
+    depth: StackDepth,
 ) -> Result<Option<Error>, Error> {
     let jfr_err = |e| Error::Jfr {
         path: source.to_path_buf(),
         source: e,
     };
-    let read = hch_jfr::samples_of(file, &[SampleEvent::Execution]).map_err(jfr_err)?;
+    let read =
+        hch_jfr::samples_to_depth(file, &[SampleEvent::Execution], depth).map_err(jfr_err)?;
     profile.add_samples(source.to_path_buf(), &read.profile);
     Ok(read.error.map(jfr_err))
 }

@@ -123,6 +123,7 @@ pub fn library_options(o: &Options) -> anyhow::Result<AnalyzeOptions> {
         sizes,
         dialect,
         annotate: o.annotate,
+        full_stacks: o.collapsed,
     })
 }
 
