@@ -1,11 +1,14 @@
 //! The CPU sample fast path: per chunk, count samples per stack trace key without allocating
 //! per event, then resolve each distinct stack once.
 
+use std::borrow::Cow;
+
 use rustc_hash::FxHashMap;
 
-use crate::chunk::Chunk;
+use crate::chunk::{Chunk, RawEvent};
 use crate::error::{Error, RawResult};
-use crate::input::Cursor;
+use crate::input::{Cursor, JfrStr};
+use crate::layout::Kind;
 use crate::resolve::Resolver;
 use crate::samples::{JvmFacts, MethodInfo, SampleEvent, Stack, StackDepth};
 
@@ -46,7 +49,7 @@ pub(crate) fn collect_chunk(
                 .map_err(|e| chunk.locate(e))?;
             *counts.entry((ti, key)).or_insert(0) += 1;
             out.total += 1;
-        } else if facts_ids.wants(r.type_id, &out.facts) {
+        } else if facts_ids.wants(chunk, &r, &out.facts) {
             let v = chunk.event_json(&r)?;
             facts_ids.absorb(chunk, r.type_id, &v, &mut out.facts);
         }
@@ -96,6 +99,31 @@ fn stack_key(chunk: &Chunk<'_>, t: &SampleType, body: usize, end: usize) -> RawR
     Ok(0)
 }
 
+/// The text of an event's string field at `pos`, the fields before it skipped by their plans;
+/// `None` when it cannot be read that way (the caller then decodes the whole event).
+fn string_field<'a>(
+    chunk: &Chunk<'a>,
+    r: &RawEvent<'_>,
+    class: u32,
+    pos: usize,
+) -> Option<Cow<'a, str>> {
+    let plans = chunk.layouts.plans.get(class as usize)?;
+    let mut c = Cursor::new(&chunk.bytes[..r.offset + r.size], r.body_offset);
+    for f in plans.get(..pos)? {
+        chunk.layouts.skip_field(&mut c, *f, 0).ok()?;
+    }
+    let plan = plans.get(pos)?;
+    if plan.array || plan.kind != Kind::Str {
+        return None;
+    }
+    match c.string().ok()? {
+        JfrStr::Text(t) => Some(t),
+        JfrStr::Empty => Some(Cow::Borrowed("")),
+        JfrStr::PoolRef(k) => chunk.pool_string(k).ok()?.map(Cow::Owned),
+        JfrStr::Null => None,
+    }
+}
+
 /// Who wrote the chunk: async-profiler declares its own `profiler.*` types.
 fn producer(chunk: &Chunk<'_>) -> &'static str {
     if chunk
@@ -116,25 +144,46 @@ struct FactIds {
     flag: Option<u64>,
     setting: Option<u64>,
     execution_sample: Option<u64>,
+    /// Class index and `name` field position of BooleanFlag and ActiveSetting.
+    flag_name: Option<(u32, usize)>,
+    setting_name: Option<(u32, usize)>,
 }
 
 impl FactIds {
     fn new(chunk: &Chunk<'_>) -> Self {
+        let name_field = |t: &str| {
+            let def = chunk.metadata.class_by_name(t)?;
+            let pos = def.fields.iter().position(|f| f.name == "name")?;
+            Some((chunk.metadata.index_of(def.id)?, pos))
+        };
         FactIds {
             info: chunk.type_id("jdk.JVMInformation"),
             flag: chunk.type_id("jdk.BooleanFlag"),
             setting: chunk.type_id("jdk.ActiveSetting"),
             execution_sample: chunk.type_id("jdk.ExecutionSample"),
+            flag_name: name_field("jdk.BooleanFlag"),
+            setting_name: name_field("jdk.ActiveSetting"),
         }
     }
 
     /// Whether an event may still add a fact: flags stop mattering once DebugNonSafepoints is
-    /// known (a chunk has ~700 of them), settings once the sampling period is.
-    fn wants(&self, id: u64, facts: &JvmFacts) -> bool {
-        let id = Some(id);
-        id == self.info
-            || (id == self.flag && facts.debug_non_safepoints.is_none())
-            || (id == self.setting && facts.sample_period_ns.is_none())
+    /// known, settings once the sampling period is. A chunk has ~700 flags and ~400 settings,
+    /// so their names are checked before anything is decoded.
+    fn wants(&self, chunk: &Chunk<'_>, r: &RawEvent<'_>, facts: &JvmFacts) -> bool {
+        let id = Some(r.type_id);
+        if id == self.info {
+            return true;
+        }
+        let named = |at: Option<(u32, usize)>, names: &[&str]| {
+            at.and_then(|(class, pos)| string_field(chunk, r, class, pos))
+                .is_none_or(|n| names.contains(&n.as_ref()))
+        };
+        (id == self.flag
+            && facts.debug_non_safepoints.is_none()
+            && named(self.flag_name, &["DebugNonSafepoints"]))
+            || (id == self.setting
+                && facts.sample_period_ns.is_none()
+                && named(self.setting_name, &["period", "interval"]))
     }
 
     fn absorb(&self, chunk: &Chunk<'_>, id: u64, v: &serde_json::Value, facts: &mut JvmFacts) {

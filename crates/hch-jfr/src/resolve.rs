@@ -19,6 +19,27 @@ pub(crate) struct Resolver<'c, 'a> {
     kinds: FxHashMap<u64, FrameKind>,
     /// Per StackFrame type: positions of method, line, bci, type, and the types they refer to.
     frame_layout: Option<FrameLayout>,
+    /// Positions of a Method type's type, name, descriptor and hidden fields.
+    method_fields: Option<(u64, [Option<usize>; 4])>,
+    /// Positions of a Class type's name and hidden fields.
+    class_fields: Option<(u64, [Option<usize>; 2])>,
+}
+
+/// Positions of named fields of a type, looked up by name once per chunk and then remembered.
+fn positions<const N: usize>(
+    cache: &mut Option<(u64, [Option<usize>; N])>,
+    chunk: &Chunk<'_>,
+    type_id: u64,
+    names: [&str; N],
+) -> [Option<usize>; N] {
+    match cache {
+        Some((t, p)) if *t == type_id => *p,
+        _ => {
+            let p = names.map(|n| field_pos(chunk, type_id, n));
+            *cache = Some((type_id, p));
+            p
+        }
+    }
 }
 
 /// A StackFrame type's id, the positions of its method, line, bci and type fields, and the
@@ -45,6 +66,8 @@ impl<'c, 'a> Resolver<'c, 'a> {
             classes: FxHashMap::default(),
             kinds: FxHashMap::default(),
             frame_layout: None,
+            method_fields: None,
+            class_fields: None,
         }
     }
 
@@ -194,7 +217,7 @@ impl<'c, 'a> Resolver<'c, 'a> {
             return Ok(None);
         };
         let names = ["type", "name", "descriptor", "hidden"];
-        let want = names.map(|n| field_pos(ch, type_id, n));
+        let want = positions(&mut self.method_fields, ch, type_id, names);
         let mut v = [0u64; 4];
         self.fields(&mut ch.entry_cursor(off), class, &want, &mut v)?;
         let def = &ch.metadata.classes[class as usize];
@@ -222,10 +245,7 @@ impl<'c, 'a> Resolver<'c, 'a> {
         if let (Some(off), Some(class)) =
             (ch.pools.get(type_id, key), ch.metadata.index_of(type_id))
         {
-            let want = [
-                field_pos(ch, type_id, "name"),
-                field_pos(ch, type_id, "hidden"),
-            ];
+            let want = positions(&mut self.class_fields, ch, type_id, ["name", "hidden"]);
             let mut v = [0u64; 2];
             self.fields(&mut ch.entry_cursor(off), class, &want, &mut v)?;
             let def = &ch.metadata.classes[class as usize];
