@@ -30,10 +30,12 @@ pub struct RawEvent<'a> {
     pub(crate) body_offset: usize,
 }
 
-/// Constant pool entries of one chunk: type id -> key -> where the value lies in the chunk.
+/// Constant pool entries of one chunk: (type id, key) -> where the value lies in the chunk.
+/// One flat table, recycled from chunk to chunk on each thread: indexing a chunk then costs
+/// no allocation once the table has grown to the chunks' size.
 #[derive(Debug, Default)]
 pub(crate) struct Pools {
-    by_type: FxHashMap<u64, FxHashMap<u64, Span>>,
+    map: FxHashMap<(u64, u64), Span>,
 }
 
 /// A pool entry's value: start and end offsets in the chunk (chunks are at most 4 GiB).
@@ -43,15 +45,37 @@ pub(crate) struct Span {
     pub end: u32,
 }
 
+/// Tables larger than this many entries are not kept for the next chunk.
+const RECYCLE_ENTRIES: usize = 1 << 20;
+
+thread_local! {
+    static SPARE_POOLS: std::cell::Cell<Option<Pools>> = const { std::cell::Cell::new(None) };
+}
+
 impl Pools {
-    /// Where a pool entry's value lies.
-    pub(crate) fn get(&self, type_id: u64, key: u64) -> Option<Span> {
-        self.by_type.get(&type_id)?.get(&key).copied()
+    /// An empty table, the one a previous chunk on this thread left if there is one.
+    fn recycled() -> Pools {
+        let mut p = SPARE_POOLS.with(|s| s.take()).unwrap_or_default();
+        p.map.clear();
+        p
     }
 
-    /// Number of entries of a type.
+    /// Leaves the table for the next chunk on this thread.
+    fn recycle(self) {
+        if self.map.capacity() <= RECYCLE_ENTRIES {
+            SPARE_POOLS.with(|s| s.set(Some(self)));
+        }
+    }
+
+    /// Where a pool entry's value lies.
+    #[inline]
+    pub(crate) fn get(&self, type_id: u64, key: u64) -> Option<Span> {
+        self.map.get(&(type_id, key)).copied()
+    }
+
+    /// Number of entries of a type (a scan: for statistics only).
     pub(crate) fn count(&self, type_id: u64) -> usize {
-        self.by_type.get(&type_id).map_or(0, |m| m.len())
+        self.map.keys().filter(|(t, _)| *t == type_id).count()
     }
 }
 
@@ -103,7 +127,7 @@ impl<'a> Chunk<'a> {
             header,
             metadata,
             layouts,
-            pools: Pools::default(),
+            pools: Pools::recycled(),
             bytes,
             checkpoints: 0,
         };
@@ -172,14 +196,14 @@ impl<'a> Chunk<'a> {
                 .class_index(type_id)
                 .ok_or(RawError::new(type_at as u64, Problem::UnknownType(type_id)))?;
             let count = c.length(1)?;
-            let map = self.pools.by_type.entry(type_id).or_default();
+            let map = &mut self.pools.map;
             map.reserve(count.min(1 << 16));
             for _ in 0..count {
                 let key = c.varint()?;
                 let start = c.pos() as u32;
                 self.layouts.skip_class(&mut c, class, 0)?;
                 map.insert(
-                    key,
+                    (type_id, key),
                     Span {
                         start,
                         end: c.pos() as u32,
@@ -260,6 +284,12 @@ impl<'a> Chunk<'a> {
     /// Number of constant pool entries of a type (for statistics).
     pub fn pool_len(&self, type_id: u64) -> usize {
         self.pools.count(type_id)
+    }
+}
+
+impl Drop for Chunk<'_> {
+    fn drop(&mut self) {
+        std::mem::take(&mut self.pools).recycle();
     }
 }
 
