@@ -266,7 +266,11 @@ mod tests {
                 for b in 0..len {
                     let last = b + 1 == len;
                     let byte = (rng >> (b * 3)) as u8;
-                    bytes.push(if last && len < 9 { byte & 0x7f } else { byte | 0x80 });
+                    bytes.push(if last && len < 9 {
+                        byte & 0x7f
+                    } else {
+                        byte | 0x80
+                    });
                 }
             }
             let mut decoded = Cursor::new(&bytes, 0);

@@ -113,7 +113,9 @@ impl<'c, 'a> Resolver<'c, 'a> {
                 ("frames", Kind::Nested(frame_class)) if plan.array => {
                     let n = c.length(1)?;
                     let host_only = depth == StackDepth::Host;
-                    stack.frames.reserve(if host_only { 2 } else { n.min(4096) });
+                    stack
+                        .frames
+                        .reserve(if host_only { 2 } else { n.min(4096) });
                     for done in 1..=n {
                         let frame = self.frame(&mut c, frame_class, f.type_id)?;
                         stack.frames.push(frame);

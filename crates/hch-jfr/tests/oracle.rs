@@ -181,3 +181,43 @@ fn cpu_time_samples_equal_jfr_on_jdk25_and_later() {
         );
     }
 }
+
+/// `StackDepth::Host` gives what whole stacks cut after their first frame that is not inlined
+/// give, with the same counts: checked on every public recording and on one made now.
+#[test]
+fn host_depth_stacks_are_whole_stacks_cut_at_the_host() {
+    use hch_jfr::{samples_to_depth, SampleProfile, StackDepth};
+    use std::collections::BTreeMap;
+    type Cut = BTreeMap<(Vec<(String, String, i32, &'static str)>, bool), u64>;
+    fn cut(p: &SampleProfile) -> Cut {
+        let mut m = BTreeMap::new();
+        for s in &p.stacks {
+            let end = s
+                .frames
+                .iter()
+                .position(|f| f.kind != hch_jfr::FrameKind::Inlined)
+                .map_or(s.frames.len(), |i| i + 1);
+            let frames = s.frames[..end]
+                .iter()
+                .map(|f| {
+                    let m = &p.methods[f.method as usize];
+                    (m.class.clone(), m.name.clone(), f.bci, f.kind.description())
+                })
+                .collect();
+            *m.entry((frames, s.truncated)).or_insert(0) += s.samples;
+        }
+        m
+    }
+    let jdk = hch_testkit::require_jdks().into_iter().next().unwrap();
+    let mut recs = grafana_recordings();
+    recs.push(record_hotloop(&jdk, "host-depth", 2, ""));
+    for rec in recs {
+        let file = JfrFile::open(&rec).unwrap();
+        let events = [SampleEvent::Execution, SampleEvent::NativeMethod];
+        let full = samples_to_depth(&file, &events, StackDepth::Full).unwrap();
+        let host = samples_to_depth(&file, &events, StackDepth::Host).unwrap();
+        assert_eq!(full.profile.total_samples, host.profile.total_samples);
+        assert_eq!(cut(&full.profile), cut(&host.profile), "{}", rec.display());
+        assert_eq!(full.profile.facts, host.profile.facts);
+    }
+}
