@@ -4,10 +4,6 @@
 
 use std::collections::HashMap;
 
-/// The allocator `hch` uses.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let mut files = Vec::new();
     let mut depth = hch_jfr::StackDepth::Host;

@@ -10,16 +10,7 @@ use crate::error::{Error, RawResult};
 use crate::input::{Cursor, JfrStr};
 use crate::layout::Kind;
 use crate::resolve::Resolver;
-use crate::samples::{JvmFacts, MethodInfo, SampleEvent, Stack, StackDepth};
-
-/// What one chunk contributes: methods and stacks with chunk-local method indices.
-#[derive(Debug, Default)]
-pub(crate) struct ChunkSamples {
-    pub methods: Vec<MethodInfo>,
-    pub stacks: Vec<Stack>,
-    pub total: u64,
-    pub facts: JvmFacts,
-}
+use crate::samples::{JvmFacts, Merger, SampleEvent, StackDepth};
 
 /// A sample event type of this chunk and where its stack trace field is.
 struct SampleType {
@@ -29,18 +20,21 @@ struct SampleType {
     stack_type: u64,
 }
 
-/// Counts and resolves the samples of one chunk.
+/// Counts and resolves the samples of one chunk into `merger`. The chunk counts only once
+/// every stack of it has been resolved: a chunk that fails adds no samples.
 pub(crate) fn collect_chunk(
     chunk: &Chunk<'_>,
     events: &[SampleEvent],
     depth: StackDepth,
-) -> Result<ChunkSamples, Error> {
+    merger: &mut Merger,
+) -> Result<(), Error> {
     let types: Vec<SampleType> = events
         .iter()
         .filter_map(|e| sample_type(chunk, e.type_name()))
         .collect();
     let mut counts: FxHashMap<(usize, u64), u64> = FxHashMap::default();
-    let mut out = ChunkSamples::default();
+    let mut total = 0u64;
+    let mut facts = JvmFacts::default();
     let facts_ids = FactIds::new(chunk);
     for r in chunk.raw_records() {
         let r = r.map_err(|e| chunk.locate(e))?;
@@ -48,25 +42,34 @@ pub(crate) fn collect_chunk(
             let key = stack_key(chunk, &types[ti], r.body_offset, r.offset + r.size)
                 .map_err(|e| chunk.locate(e))?;
             *counts.entry((ti, key)).or_insert(0) += 1;
-            out.total += 1;
-        } else if facts_ids.wants(chunk, &r, &out.facts) {
+            total += 1;
+        } else if facts_ids.wants(chunk, &r, &facts) {
             let v = chunk.event_json(&r)?;
-            facts_ids.absorb(chunk, r.type_id, &v, &mut out.facts);
+            facts_ids.absorb(chunk, r.type_id, &v, &mut facts);
         }
     }
-    out.facts.producer = Some(producer(chunk).into());
+    facts.producer = Some(producer(chunk).into());
     let mut res = Resolver::new(chunk);
-    let mut keys: Vec<_> = counts.into_iter().collect();
-    keys.sort_unstable();
-    for ((ti, key), samples) in keys {
-        let mut stack = res
-            .stack(types[ti].stack_type, key, depth)
-            .map_err(|e| chunk.locate(e))?;
-        stack.samples = samples;
-        out.stacks.push(stack);
-    }
-    out.methods = res.methods;
-    Ok(out)
+    let mut pending = std::mem::take(&mut merger.pending);
+    pending.frames.clear();
+    pending.stacks.clear();
+    let resolved = counts.into_iter().try_for_each(|((ti, key), samples)| {
+        let start = pending.frames.len();
+        let truncated = res.stack(
+            types[ti].stack_type,
+            key,
+            depth,
+            merger,
+            &mut pending.frames,
+        )?;
+        let len = pending.frames.len() - start;
+        pending.stacks.push((start, len, truncated, samples));
+        Ok(())
+    });
+    merger.pending = pending;
+    resolved.map_err(|e| chunk.locate(e))?;
+    merger.commit(chunk.index, total, facts);
+    Ok(())
 }
 
 /// Finds a sample event type and its `stackTrace` field.

@@ -75,10 +75,7 @@ pub fn samples_to_depth(
 ) -> Result<SampleRead, Error> {
     let (merger, chunks, read, error) = file.par_fold(
         samples::Merger::default,
-        |m, c| {
-            m.add(c.index, collect::collect_chunk(c, events, depth)?);
-            Ok(())
-        },
+        |m, c| collect::collect_chunk(c, events, depth, m),
         samples::Merger::absorb,
     );
     if read == 0 {

@@ -1,5 +1,9 @@
 //! Resolving the stacks of one chunk: stack trace, method, class and symbol constants, each
-//! key decoded once per chunk.
+//! key decoded once per chunk. Strings stay borrowed from the chunk; methods are interned in
+//! the thread's [`Merger`] straight away, so a method known from an earlier chunk allocates
+//! nothing.
+
+use std::borrow::Cow;
 
 use rustc_hash::FxHashMap;
 
@@ -7,15 +11,15 @@ use crate::chunk::Chunk;
 use crate::error::RawResult;
 use crate::input::{Cursor, JfrStr};
 use crate::layout::{FieldPlan, Kind};
-use crate::samples::{Frame, FrameKind, MethodInfo, Stack, StackDepth};
+use crate::samples::{Frame, FrameKind, Merger, MethodKey, StackDepth};
 
 /// Resolves stack traces, methods, classes and symbols of one chunk, caching each key once.
 pub(crate) struct Resolver<'c, 'a> {
     chunk: &'c Chunk<'a>,
-    pub(crate) methods: Vec<MethodInfo>,
+    /// Method constant key -> the merger's method index.
     method_index: FxHashMap<u64, u32>,
-    strings: FxHashMap<(u64, u64), String>,
-    classes: FxHashMap<u64, (String, bool)>,
+    strings: FxHashMap<(u64, u64), Option<Cow<'a, str>>>,
+    classes: FxHashMap<u64, (Cow<'a, str>, bool)>,
     kinds: FxHashMap<u64, FrameKind>,
     /// Per StackFrame type: positions of method, line, bci, type, and the types they refer to.
     frame_layout: Option<FrameLayout>,
@@ -60,7 +64,6 @@ impl<'c, 'a> Resolver<'c, 'a> {
     pub(crate) fn new(chunk: &'c Chunk<'a>) -> Self {
         Resolver {
             chunk,
-            methods: Vec::new(),
             method_index: FxHashMap::default(),
             strings: FxHashMap::default(),
             classes: FxHashMap::default(),
@@ -90,38 +93,39 @@ impl<'c, 'a> Resolver<'c, 'a> {
         Ok(())
     }
 
-    /// One stack trace by key; a missing key is an empty stack (the JDK prints `null`).
-    pub(crate) fn stack(&mut self, type_id: u64, key: u64, depth: StackDepth) -> RawResult<Stack> {
-        let mut stack = Stack {
-            frames: Vec::new(),
-            truncated: false,
-            samples: 0,
-        };
+    /// Appends the frames of one stack trace (leaf first) to `out` and returns whether the
+    /// JVM truncated it; a missing key is an empty stack (the JDK prints `null`).
+    pub(crate) fn stack(
+        &mut self,
+        type_id: u64,
+        key: u64,
+        depth: StackDepth,
+        merger: &mut Merger,
+        out: &mut Vec<Frame>,
+    ) -> RawResult<bool> {
+        let mut truncated = false;
         let chunk = self.chunk;
         let (Some(off), Some(class)) = (
             chunk.pools.get(type_id, key),
             chunk.metadata.index_of(type_id),
         ) else {
-            return Ok(stack);
+            return Ok(truncated);
         };
         let def = &chunk.metadata.classes[class as usize];
         let mut c = chunk.entry_cursor(off);
         let plans = &chunk.layouts.plans[class as usize];
         for (i, (f, plan)) in def.fields.iter().zip(plans).enumerate() {
             match (f.name.as_str(), plan.kind) {
-                ("truncated", Kind::Bool) if !plan.array => stack.truncated = c.u8()? != 0,
+                ("truncated", Kind::Bool) if !plan.array => truncated = c.u8()? != 0,
                 ("frames", Kind::Nested(frame_class)) if plan.array => {
                     let n = c.length(1)?;
                     let host_only = depth == StackDepth::Host;
-                    stack
-                        .frames
-                        .reserve(if host_only { 2 } else { n.min(4096) });
                     for done in 1..=n {
-                        let frame = self.frame(&mut c, frame_class, f.type_id)?;
-                        stack.frames.push(frame);
+                        let frame = self.frame(&mut c, frame_class, f.type_id, merger)?;
+                        out.push(frame);
                         if host_only && frame.kind != FrameKind::Inlined {
                             if i + 1 == plans.len() {
-                                return Ok(stack); // nothing after the frames: stop reading
+                                return Ok(truncated); // nothing after the frames: stop reading
                             }
                             for _ in done..n {
                                 chunk.layouts.skip_class(&mut c, frame_class, 1)?;
@@ -133,10 +137,16 @@ impl<'c, 'a> Resolver<'c, 'a> {
                 _ => chunk.layouts.skip_field(&mut c, *plan, 0)?,
             }
         }
-        Ok(stack)
+        Ok(truncated)
     }
 
-    fn frame(&mut self, c: &mut Cursor<'_>, class: u32, type_id: u64) -> RawResult<Frame> {
+    fn frame(
+        &mut self,
+        c: &mut Cursor<'_>,
+        class: u32,
+        type_id: u64,
+        merger: &mut Merger,
+    ) -> RawResult<Frame> {
         let (want, refs) = self.frame_layout(class, type_id);
         let mut v = [0u64; 4];
         let plans = &self.chunk.layouts.plans[class as usize];
@@ -152,7 +162,7 @@ impl<'c, 'a> Resolver<'c, 'a> {
         } else {
             self.fields(c, class, &want, &mut v)?;
         }
-        let method = self.method(refs[0], v[0])?;
+        let method = self.method(refs[0], v[0], merger)?;
         let kind = match refs[3] {
             Some(t) => self.kind(t, v[3])?,
             None => FrameKind::Unknown,
@@ -192,27 +202,40 @@ impl<'c, 'a> Resolver<'c, 'a> {
         Ok(k)
     }
 
-    fn method(&mut self, type_id: Option<u64>, key: u64) -> RawResult<u32> {
+    /// The merger's index of a method constant.
+    fn method(&mut self, type_id: Option<u64>, key: u64, merger: &mut Merger) -> RawResult<u32> {
         if let Some(&i) = self.method_index.get(&key) {
             return Ok(i);
         }
-        let info = match type_id {
+        let found = match type_id {
             Some(t) => self.method_info(t, key)?,
             None => None,
         };
-        let info = info.unwrap_or_else(|| MethodInfo {
-            class: String::new(),
-            name: "<unknown method>".into(),
-            descriptor: String::new(),
-            hidden: false,
-        });
-        let i = self.methods.len() as u32;
-        self.methods.push(info);
+        let i = match &found {
+            Some((class, name, descriptor, hidden)) => merger.method(MethodKey {
+                class,
+                name,
+                descriptor,
+                hidden: *hidden,
+            }),
+            None => merger.method(MethodKey {
+                class: "",
+                name: "<unknown method>",
+                descriptor: "",
+                hidden: false,
+            }),
+        };
         self.method_index.insert(key, i);
         Ok(i)
     }
 
-    fn method_info(&mut self, type_id: u64, key: u64) -> RawResult<Option<MethodInfo>> {
+    /// A method constant's class, name, descriptor and whether it is hidden.
+    #[allow(clippy::type_complexity)]
+    fn method_info(
+        &mut self,
+        type_id: u64,
+        key: u64,
+    ) -> RawResult<Option<(Cow<'a, str>, Cow<'a, str>, Cow<'a, str>, bool)>> {
         let ch = self.chunk;
         let (Some(off), Some(class)) = (ch.pools.get(type_id, key), ch.metadata.index_of(type_id))
         else {
@@ -226,24 +249,24 @@ impl<'c, 'a> Resolver<'c, 'a> {
         let ref_type = |i: usize| want[i].map(|p| def.fields[p].type_id);
         let (class_name, class_hidden) = match ref_type(0) {
             Some(t) => self.class(t, v[0])?,
-            None => (String::new(), false),
+            None => (Cow::Borrowed(""), false),
         };
         let name = self.opt_string(ref_type(1), v[1])?;
         let descriptor = self.opt_string(ref_type(2), v[2])?;
-        Ok(Some(MethodInfo {
-            class: class_name,
+        Ok(Some((
+            class_name,
             name,
             descriptor,
-            hidden: class_hidden || v[3] != 0,
-        }))
+            class_hidden || v[3] != 0,
+        )))
     }
 
-    fn class(&mut self, type_id: u64, key: u64) -> RawResult<(String, bool)> {
+    fn class(&mut self, type_id: u64, key: u64) -> RawResult<(Cow<'a, str>, bool)> {
         if let Some(c) = self.classes.get(&key) {
             return Ok(c.clone());
         }
         let ch = self.chunk;
-        let mut result = (String::new(), false);
+        let mut result = (Cow::Borrowed(""), false);
         if let (Some(off), Some(class)) =
             (ch.pools.get(type_id, key), ch.metadata.index_of(type_id))
         {
@@ -258,18 +281,24 @@ impl<'c, 'a> Resolver<'c, 'a> {
         Ok(result)
     }
 
-    fn opt_string(&mut self, type_id: Option<u64>, key: u64) -> RawResult<String> {
+    fn opt_string(&mut self, type_id: Option<u64>, key: u64) -> RawResult<Cow<'a, str>> {
         Ok(match type_id {
             Some(t) => self.string(t, key)?.unwrap_or_default(),
-            None => String::new(),
+            None => Cow::Borrowed(""),
         })
     }
 
     /// The string a constant stands for: a `java.lang.String` or a simple type such as Symbol.
-    fn string(&mut self, type_id: u64, key: u64) -> RawResult<Option<String>> {
+    fn string(&mut self, type_id: u64, key: u64) -> RawResult<Option<Cow<'a, str>>> {
         if let Some(s) = self.strings.get(&(type_id, key)) {
-            return Ok(Some(s.clone()));
+            return Ok(s.clone());
         }
+        let s = self.read_string(type_id, key)?;
+        self.strings.insert((type_id, key), s.clone());
+        Ok(s)
+    }
+
+    fn read_string(&self, type_id: u64, key: u64) -> RawResult<Option<Cow<'a, str>>> {
         let ch = self.chunk;
         let (Some(off), Some(class)) = (ch.pools.get(type_id, key), ch.metadata.index_of(type_id))
         else {
@@ -287,16 +316,12 @@ impl<'c, 'a> Resolver<'c, 'a> {
                 ch.layouts.skip_field(&mut c, *f, 0)?;
             }
         }
-        let s = match c.string()? {
-            JfrStr::Text(t) => Some(t.into_owned()),
-            JfrStr::Empty => Some(String::new()),
-            JfrStr::PoolRef(k) => ch.pool_string(k)?,
+        Ok(match c.string()? {
+            JfrStr::Text(t) => Some(t),
+            JfrStr::Empty => Some(Cow::Borrowed("")),
+            JfrStr::PoolRef(k) => ch.pool_str(k)?,
             JfrStr::Null => None,
-        };
-        if let Some(s) = &s {
-            self.strings.insert((type_id, key), s.clone());
-        }
-        Ok(s)
+        })
     }
 }
 

@@ -157,67 +157,130 @@ pub struct SampleProfile {
     pub facts: JvmFacts,
 }
 
-/// Merges per-chunk results, in any order and from any thread, into one profile that does not
-/// depend on that order: counts are sums, methods and stacks are sorted at the end, and each
-/// fact comes from the lowest chunk that has it.
+/// A method named by borrowed strings: looked up in a [`Merger`] without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MethodKey<'s> {
+    pub class: &'s str,
+    pub name: &'s str,
+    pub descriptor: &'s str,
+    pub hidden: bool,
+}
+
+impl MethodKey<'_> {
+    fn of(m: &MethodInfo) -> MethodKey<'_> {
+        MethodKey {
+            class: &m.class,
+            name: &m.name,
+            descriptor: &m.descriptor,
+            hidden: m.hidden,
+        }
+    }
+
+    fn hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        (self.class, self.name, self.descriptor, self.hidden).hash(&mut h);
+        h.finish()
+    }
+}
+
+/// One chunk's stacks, resolved but not yet counted: frames laid end to end, each stack a
+/// range of them. Kept in the [`Merger`] and reused from chunk to chunk.
+#[derive(Debug, Default)]
+pub(crate) struct ChunkStacks {
+    pub frames: Vec<Frame>,
+    /// (first frame, frame count, truncated, samples).
+    pub stacks: Vec<(usize, usize, bool, u64)>,
+}
+
+/// Accumulates the samples of chunks, in any order and on any thread, into one profile that
+/// does not depend on that order: counts are sums, methods and stacks are sorted at the end,
+/// and each fact comes from the lowest chunk that has it. Methods are interned as they are
+/// resolved, so a method already known costs no allocation.
 #[derive(Debug, Default)]
 pub(crate) struct Merger {
-    methods: rustc_hash::FxHashMap<MethodInfo, u32>,
+    methods: Vec<MethodInfo>,
+    method_table: hashbrown::HashTable<u32>,
     /// Stacks by frames, one map for whole stacks and one for truncated ones.
     stacks: [rustc_hash::FxHashMap<Vec<Frame>, u64>; 2],
     total: u64,
     facts: Vec<(usize, JvmFacts)>,
     buf: Vec<Frame>,
+    /// The chunk being read: committed only once the whole chunk has been resolved.
+    pub(crate) pending: ChunkStacks,
 }
 
 impl Merger {
-    fn intern(&mut self, m: MethodInfo) -> u32 {
-        let n = self.methods.len() as u32;
-        *self.methods.entry(m).or_insert(n)
+    /// The index of a method, added if new.
+    pub(crate) fn method(&mut self, k: MethodKey<'_>) -> u32 {
+        let hash = k.hash();
+        let methods = &self.methods;
+        if let Some(&i) = self
+            .method_table
+            .find(hash, |&i| MethodKey::of(&methods[i as usize]) == k)
+        {
+            return i;
+        }
+        let i = self.methods.len() as u32;
+        self.methods.push(MethodInfo {
+            class: k.class.to_owned(),
+            name: k.name.to_owned(),
+            descriptor: k.descriptor.to_owned(),
+            hidden: k.hidden,
+        });
+        let methods = &self.methods;
+        self.method_table
+            .insert_unique(hash, i, |&j| MethodKey::of(&methods[j as usize]).hash());
+        i
     }
 
-    /// Counts a stack whose method indices go through `remap`; allocates only for new stacks.
-    fn add_stack(&mut self, frames: &[Frame], remap: &[u32], truncated: bool, samples: u64) {
-        self.buf.clear();
-        self.buf.extend(frames.iter().map(|f| Frame {
-            method: remap[f.method as usize],
-            ..*f
-        }));
+    /// Counts a stack; allocates only for a stack not seen before.
+    fn count_stack(&mut self, frames: &[Frame], truncated: bool, samples: u64) {
         let map = &mut self.stacks[usize::from(truncated)];
-        match map.get_mut(self.buf.as_slice()) {
+        match map.get_mut(frames) {
             Some(n) => *n += samples,
             None => {
-                map.insert(self.buf.clone(), samples);
+                map.insert(frames.to_vec(), samples);
             }
         }
     }
 
-    /// Adds the samples of chunk `index`.
-    pub(crate) fn add(&mut self, index: usize, part: crate::collect::ChunkSamples) {
-        let remap: Vec<u32> = part.methods.into_iter().map(|m| self.intern(m)).collect();
-        for s in &part.stacks {
-            self.add_stack(&s.frames, &remap, s.truncated, s.samples);
+    /// Counts the pending stacks of chunk `index` (whose frames already use this merger's
+    /// method indices), its sample total and its facts.
+    pub(crate) fn commit(&mut self, index: usize, total: u64, facts: JvmFacts) {
+        let pending = std::mem::take(&mut self.pending);
+        for &(start, len, truncated, samples) in &pending.stacks {
+            self.count_stack(&pending.frames[start..start + len], truncated, samples);
         }
-        self.total += part.total;
-        self.facts.push((index, part.facts));
+        self.pending = pending;
+        self.total += total;
+        self.facts.push((index, facts));
     }
 
     /// Adds everything another merger collected.
     pub(crate) fn absorb(&mut self, other: Merger) {
-        let mut remap = vec![0u32; other.methods.len()];
-        for (m, i) in other.methods {
-            remap[i as usize] = self.intern(m);
-        }
+        let remap: Vec<u32> = other
+            .methods
+            .iter()
+            .map(|m| self.method(MethodKey::of(m)))
+            .collect();
         for (t, map) in other.stacks.into_iter().enumerate() {
             for (frames, n) in map {
-                self.add_stack(&frames, &remap, t == 1, n);
+                let mut buf = std::mem::take(&mut self.buf);
+                buf.clear();
+                buf.extend(frames.iter().map(|f| Frame {
+                    method: remap[f.method as usize],
+                    ..*f
+                }));
+                self.count_stack(&buf, t == 1, n);
+                self.buf = buf;
             }
         }
         self.total += other.total;
         self.facts.extend(other.facts);
     }
 
-    /// Sorts methods, then renumbers and sorts stacks.
+    /// Sorts the methods that stacks use, then renumbers and sorts stacks.
     pub(crate) fn finish(mut self) -> SampleProfile {
         let mut out = SampleProfile {
             total_samples: self.total,
@@ -227,9 +290,19 @@ impl Merger {
         for (_, f) in self.facts {
             merge_facts(&mut out.facts, f);
         }
-        let mut by_name: Vec<(MethodInfo, u32)> = self.methods.into_iter().collect();
+        // A chunk that failed half-way may have interned methods no counted stack uses.
+        let mut used = vec![false; self.methods.len()];
+        for f in self.stacks.iter().flat_map(|m| m.keys()).flatten() {
+            used[f.method as usize] = true;
+        }
+        let mut by_name: Vec<(MethodInfo, u32)> = self
+            .methods
+            .into_iter()
+            .zip(0u32..)
+            .filter(|(_, i)| used[*i as usize])
+            .collect();
         by_name.sort();
-        let mut renumber = vec![0u32; by_name.len()];
+        let mut renumber = vec![0u32; used.len()];
         for (new, (_, old)) in by_name.iter().enumerate() {
             renumber[*old as usize] = new as u32;
         }

@@ -1,5 +1,6 @@
 //! Generic, metadata-driven decoding of any event or constant, to JSON with constants resolved.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 
 use serde_json::{Map, Number, Value};
@@ -163,6 +164,11 @@ impl<'a> Chunk<'a> {
 
     /// A string of the `java.lang.String` pool.
     pub(crate) fn pool_string(&self, key: u64) -> RawResult<Option<String>> {
+        Ok(self.pool_str(key)?.map(Cow::into_owned))
+    }
+
+    /// A string of the `java.lang.String` pool, borrowed from the chunk when it is UTF-8.
+    pub(crate) fn pool_str(&self, key: u64) -> RawResult<Option<Cow<'a, str>>> {
         let Some(t) = self.type_id("java.lang.String") else {
             return Ok(None);
         };
@@ -171,8 +177,8 @@ impl<'a> Chunk<'a> {
         };
         let mut c = self.entry_cursor(off);
         Ok(match c.string()? {
-            JfrStr::Text(s) => Some(s.into_owned()),
-            JfrStr::Empty => Some(String::new()),
+            JfrStr::Text(s) => Some(s),
+            JfrStr::Empty => Some(Cow::Borrowed("")),
             _ => None,
         })
     }

@@ -71,11 +71,6 @@ enum Command {
     Jfr(cmd::jfr::Command),
 }
 
-/// mimalloc: the JFR reader builds and drops many small per-chunk tables; glibc's allocator
-/// cost a fifth of the reading time (`docs/BENCHMARKS.md`).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     os::reset_sigpipe();
     let cli = Cli::parse();
