@@ -228,10 +228,10 @@ impl JfrFile {
         (spans.len(), first_error.or(walk_error))
     }
 
-    /// Folds every chunk in parallel into per-thread accumulators, then reduces them: for
-    /// results whose combination does not depend on order. Memory stays bounded by the
-    /// accumulators, not the file. Returns the accumulator, chunks found, chunks folded and
-    /// the first error by chunk index.
+    /// Folds every chunk in parallel into one accumulator per worker thread, then reduces
+    /// them: for results whose combination does not depend on order. Memory stays bounded by
+    /// the accumulators, not the file, and there are only as many reductions as threads.
+    /// Returns the accumulator, chunks found, chunks folded and the first error by chunk index.
     pub fn par_fold<A, F, R>(
         &self,
         init: fn() -> A,
@@ -246,7 +246,16 @@ impl JfrFile {
         let (spans, walk_error) = self.chunk_spans();
         let cache = MetadataCache::default();
         type Acc<A> = (A, usize, Option<(usize, Error)>);
-        let step = |mut acc: Acc<A>, s: &ChunkSpan| {
+        // One slot per worker (and one for a caller outside the pool), each locked only by
+        // its own thread.
+        let slots: Vec<std::sync::Mutex<Acc<A>>> = (0..=rayon::current_num_threads())
+            .map(|_| std::sync::Mutex::new((init(), 0, None)))
+            .collect();
+        spans.par_iter().with_max_len(1).for_each(|s| {
+            let slot = rayon::current_thread_index().map_or(slots.len() - 1, |i| i.min(slots.len() - 2));
+            let Ok(mut acc) = slots[slot].lock() else {
+                return;
+            };
             let r = self.with_chunk_bytes(s, |bytes| {
                 let chunk = Chunk::parse_cached(bytes, s.index, s.start, &cache)?;
                 fold(&mut acc.0, &chunk)
@@ -258,30 +267,19 @@ impl JfrFile {
                 }
                 Err(_) => {}
             }
-            acc
-        };
-        let join = |mut a: Acc<A>, b: Acc<A>| {
-            reduce(&mut a.0, b.0);
-            a.1 += b.1;
-            a.2 = match (a.2, b.2) {
+        });
+        let mut all = slots.into_iter().filter_map(|m| m.into_inner().ok());
+        let mut acc = all.next().unwrap_or_else(|| (init(), 0, None));
+        for b in all {
+            reduce(&mut acc.0, b.0);
+            acc.1 += b.1;
+            acc.2 = match (acc.2, b.2) {
                 (Some(x), Some(y)) => Some(if x.0 <= y.0 { x } else { y }),
                 (x, y) => x.or(y),
             };
-            a
-        };
-        // Splits of several chunks each: every split costs one accumulator and one reduction.
-        let (acc, folded, err) = spans
-            .par_iter()
-            .with_min_len(
-                spans
-                    .len()
-                    .div_ceil(4 * rayon::current_num_threads())
-                    .max(1),
-            )
-            .fold(|| (init(), 0, None), step)
-            .reduce(|| (init(), 0, None), join);
-        let error = err.map(|(_, e)| self.locate(e)).or(walk_error);
-        (acc, spans.len(), folded, error)
+        }
+        let error = acc.2.map(|(_, e)| self.locate(e)).or(walk_error);
+        (acc.0, spans.len(), acc.1, error)
     }
 
     /// Visits chunks one after another, in order (for printing events in file order).
