@@ -252,7 +252,8 @@ impl JfrFile {
             .map(|_| std::sync::Mutex::new((init(), 0, None)))
             .collect();
         spans.par_iter().with_max_len(1).for_each(|s| {
-            let slot = rayon::current_thread_index().map_or(slots.len() - 1, |i| i.min(slots.len() - 2));
+            let slot =
+                rayon::current_thread_index().map_or(slots.len() - 1, |i| i.min(slots.len() - 2));
             let Ok(mut acc) = slots[slot].lock() else {
                 return;
             };

@@ -197,9 +197,12 @@ impl<'a> Cursor<'a> {
             }
             5 => {
                 let n = self.length(1)?;
-                Ok(JfrStr::Text(Cow::Owned(
-                    self.bytes(n)?.iter().map(|&b| b as char).collect(),
-                )))
+                let b = self.bytes(n)?;
+                // ASCII (most Latin-1 strings) reads as UTF-8 as it is: borrow it.
+                Ok(JfrStr::Text(match std::str::from_utf8(b) {
+                    Ok(ascii) if b.is_ascii() => Cow::Borrowed(ascii),
+                    _ => Cow::Owned(b.iter().map(|&b| b as char).collect()),
+                }))
             }
             e => Err(RawError::new(at as u64, Problem::StringEncoding(e))),
         }

@@ -27,6 +27,8 @@ pub(crate) struct Resolver<'c, 'a> {
     method_fields: Option<(u64, [Option<usize>; 4])>,
     /// Positions of a Class type's name and hidden fields.
     class_fields: Option<(u64, [Option<usize>; 2])>,
+    /// Positions of a StackTrace type's truncated and frames fields.
+    stack_fields: Option<(u64, [Option<usize>; 2])>,
 }
 
 /// Positions of named fields of a type, looked up by name once per chunk and then remembered.
@@ -71,6 +73,7 @@ impl<'c, 'a> Resolver<'c, 'a> {
             frame_layout: None,
             method_fields: None,
             class_fields: None,
+            stack_fields: None,
         }
     }
 
@@ -114,10 +117,16 @@ impl<'c, 'a> Resolver<'c, 'a> {
         let def = &chunk.metadata.classes[class as usize];
         let mut c = chunk.entry_cursor(off);
         let plans = &chunk.layouts.plans[class as usize];
+        let [at_truncated, at_frames] = positions(
+            &mut self.stack_fields,
+            chunk,
+            type_id,
+            ["truncated", "frames"],
+        );
         for (i, (f, plan)) in def.fields.iter().zip(plans).enumerate() {
-            match (f.name.as_str(), plan.kind) {
-                ("truncated", Kind::Bool) if !plan.array => truncated = c.u8()? != 0,
-                ("frames", Kind::Nested(frame_class)) if plan.array => {
+            match plan.kind {
+                Kind::Bool if !plan.array && at_truncated == Some(i) => truncated = c.u8()? != 0,
+                Kind::Nested(frame_class) if plan.array && at_frames == Some(i) => {
                     let n = c.length(1)?;
                     let host_only = depth == StackDepth::Host;
                     for done in 1..=n {
