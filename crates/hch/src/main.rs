@@ -73,6 +73,9 @@ enum Command {
 
 fn main() -> ExitCode {
     os::reset_sigpipe();
+    if let Some(args) = cmd::jcmd::quick_args() {
+        return exit::finish(cmd::jcmd::run(args));
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(a) => cmd::analyze::run(a),

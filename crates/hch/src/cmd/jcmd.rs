@@ -36,6 +36,19 @@ pub struct Args {
     pub command: Vec<String>,
 }
 
+/// Parses a plain `hch jcmd ...` call with only this command's arguments: scripts call it in
+/// loops, and building clap's whole command tree took a third of a call's time. `None` when
+/// the call is not that (another command, help asked, a mistake): the full parser takes it.
+pub fn quick_args() -> Option<Args> {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if argv.get(1)? != "jcmd" || argv[2..].iter().any(|a| a == "-h" || a == "--help") {
+        return None;
+    }
+    let cmd = <Args as clap::Args>::augment_args(clap::Command::new("jcmd"));
+    let matches = cmd.try_get_matches_from(&argv[1..]).ok()?;
+    <Args as clap::FromArgMatches>::from_arg_matches(&matches).ok()
+}
+
 /// The JVM's answer: its output, or the text of a failure it reported.
 type Answer = Result<Vec<u8>, String>;
 
