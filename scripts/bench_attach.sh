@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One diagnostic command round trip (`Compiler.codecache`) against a running JVM, side by side:
-# hch jcmd (the default release build, and a static glibc build) vs jattach vs the JDK's jcmd,
+# hch jcmd (the release binary, static, and a default dynamic build) vs jattach vs the JDK's jcmd,
 # with hyperfine, on every JDK under /usr/lib/jvm.
 #
 #   scripts/bench_attach.sh     # needs cargo, hyperfine and jattach (apt-get install -y hyperfine jattach)
@@ -17,11 +17,9 @@ done
 target_dir=${CARGO_TARGET_DIR:-target}
 triple=x86_64-unknown-linux-gnu
 cargo build --release -p hch >&2
-# Static glibc, not position-independent: no dynamic loader work at start-up.
-RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" \
-  cargo build --release -p hch --target "$triple" --target-dir "$target_dir/static" >&2
+# The release binary (static glibc, not position-independent: no dynamic loader work).
+hch_static=$(TRIPLE=$triple scripts/build_release.sh)
 hch=$(realpath "$target_dir/release/hch")
-hch_static=$(realpath "$target_dir/static/$triple/release/hch")
 out=target/bench-attach
 mkdir -p "$out"
 
