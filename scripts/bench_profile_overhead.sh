@@ -17,8 +17,7 @@ cycles=${1:-10}
 window=${2:-10}
 threads=${3:-2}
 target_dir=${CARGO_TARGET_DIR:-target}
-cargo build --release -p hch >&2
-hch=$(realpath "$target_dir/release/hch")
+hch=$(scripts/build_release.sh)
 out=target/bench-overhead
 mkdir -p "$out"
 
