@@ -61,7 +61,7 @@ ratio='1' if not '$base' else f'{w/float(base):.1f}x slower'
 print(f'{w}|| $label | {w:.3f} | {u+s:.2f} | {r/1024:.0f} | {$mb/w:.0f} | {ratio} |')")
   rm -f "$t"
   [ -z "$base" ] && base=${row%%||*}
-  echo "${row#*||}"
+  echo "|${row#*||}"
 }
 
 echo "File: $big, $mb MB, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), median of $runs runs"

@@ -36,6 +36,8 @@ pub struct RawEvent<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct Pools {
     map: FxHashMap<(u64, u64), Span>,
+    /// Entries per type as the checkpoints declare them (a type may span checkpoints).
+    counts: Vec<(u64, usize)>,
 }
 
 /// A pool entry's value: start and end offsets in the chunk (chunks are at most 4 GiB).
@@ -57,6 +59,7 @@ impl Pools {
     fn recycled() -> Pools {
         let mut p = SPARE_POOLS.with(|s| s.take()).unwrap_or_default();
         p.map.clear();
+        p.counts.clear();
         p
     }
 
@@ -73,9 +76,21 @@ impl Pools {
         self.map.get(&(type_id, key)).copied()
     }
 
-    /// Number of entries of a type (a scan: for statistics only).
+    /// Number of entries of a type, as declared (an entry repeated in two checkpoints counts
+    /// twice).
     pub(crate) fn count(&self, type_id: u64) -> usize {
-        self.map.keys().filter(|(t, _)| *t == type_id).count()
+        self.counts
+            .iter()
+            .filter(|(t, _)| *t == type_id)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    fn declare(&mut self, type_id: u64, count: usize) {
+        match self.counts.iter_mut().find(|(t, _)| *t == type_id) {
+            Some((_, n)) => *n = n.saturating_add(count),
+            None => self.counts.push((type_id, count)),
+        }
     }
 }
 
@@ -196,6 +211,7 @@ impl<'a> Chunk<'a> {
                 .class_index(type_id)
                 .ok_or(RawError::new(type_at as u64, Problem::UnknownType(type_id)))?;
             let count = c.length(1)?;
+            self.pools.declare(type_id, count);
             let map = &mut self.pools.map;
             map.reserve(count.min(1 << 16));
             for _ in 0..count {

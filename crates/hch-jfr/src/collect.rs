@@ -18,6 +18,40 @@ struct SampleType {
     class: u32,
     stack_field: usize,
     stack_type: u64,
+    /// When every field before the stack trace is one varint (time, thread): how many.
+    varints_before: Option<usize>,
+}
+
+/// Samples per stack trace key of one sample type: a dense table for the small keys that
+/// producers hand out (async-profiler numbers its stacks 1, 2, 3...), a hash map for the rest.
+/// A chunk of async-profiler's has 200,000 samples: hashing each key cost a third of reading.
+struct Counts {
+    dense: Vec<u64>,
+    sparse: FxHashMap<u64, u64>,
+}
+
+impl Counts {
+    /// A table as large as the chunk's stack trace pool (at most 1M entries).
+    fn new(stacks_in_pool: usize) -> Self {
+        Counts {
+            dense: vec![0; stacks_in_pool.saturating_add(1).min(1 << 20)],
+            sparse: FxHashMap::default(),
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, key: u64) {
+        match self.dense.get_mut(key as usize) {
+            Some(n) => *n += 1,
+            None => *self.sparse.entry(key).or_insert(0) += 1,
+        }
+    }
+
+    /// Every key with its samples.
+    fn drain(self) -> impl Iterator<Item = (u64, u64)> {
+        let dense = self.dense.into_iter().zip(0u64..).filter(|(n, _)| *n > 0);
+        dense.map(|(n, k)| (k, n)).chain(self.sparse)
+    }
 }
 
 /// Counts and resolves the samples of one chunk into `merger`. The chunk counts only once
@@ -32,7 +66,10 @@ pub(crate) fn collect_chunk(
         .iter()
         .filter_map(|e| sample_type(chunk, e.type_name()))
         .collect();
-    let mut counts: FxHashMap<(usize, u64), u64> = FxHashMap::default();
+    let mut counts: Vec<Counts> = types
+        .iter()
+        .map(|t| Counts::new(chunk.pools.count(t.stack_type)))
+        .collect();
     let mut total = 0u64;
     let mut facts = JvmFacts::default();
     let facts_ids = FactIds::new(chunk);
@@ -41,7 +78,7 @@ pub(crate) fn collect_chunk(
         if let Some(ti) = types.iter().position(|t| t.type_id == r.type_id) {
             let key = stack_key(chunk, &types[ti], r.body_offset, r.offset + r.size)
                 .map_err(|e| chunk.locate(e))?;
-            *counts.entry((ti, key)).or_insert(0) += 1;
+            counts[ti].add(key);
             total += 1;
         } else if facts_ids.wants(chunk, &r, &facts) {
             let v = chunk.event_json(&r)?;
@@ -53,7 +90,11 @@ pub(crate) fn collect_chunk(
     let mut pending = std::mem::take(&mut merger.pending);
     pending.frames.clear();
     pending.stacks.clear();
-    let resolved = counts.into_iter().try_for_each(|((ti, key), samples)| {
+    let keys = counts
+        .into_iter()
+        .enumerate()
+        .flat_map(|(ti, c)| c.drain().map(move |(key, n)| (ti, key, n)));
+    let resolved = keys.into_iter().try_for_each(|(ti, key, samples)| {
         let start = pending.frames.len();
         let truncated = res.stack(
             types[ti].stack_type,
@@ -80,11 +121,21 @@ fn sample_type(chunk: &Chunk<'_>, name: &str) -> Option<SampleType> {
         .fields
         .iter()
         .position(|f| f.name == "stackTrace" && f.constant_pool)?;
+    let plans = chunk.layouts.plans.get(class as usize)?;
+    let one_varint = |f: &crate::layout::FieldPlan| {
+        !f.array && matches!(f.kind, Kind::Varint(_) | Kind::CpRef(_))
+    };
+    let varints_before = plans
+        .get(..stack_field)?
+        .iter()
+        .all(one_varint)
+        .then_some(stack_field);
     Some(SampleType {
         type_id: def.id,
         class,
         stack_field,
         stack_type: def.fields[stack_field].type_id,
+        varints_before,
     })
 }
 
@@ -92,6 +143,10 @@ fn sample_type(chunk: &Chunk<'_>, name: &str) -> Option<SampleType> {
 #[inline]
 fn stack_key(chunk: &Chunk<'_>, t: &SampleType, body: usize, end: usize) -> RawResult<u64> {
     let mut c = Cursor::new(&chunk.bytes[..end], body);
+    if let Some(n) = t.varints_before {
+        c.skip_varints(n)?;
+        return c.varint();
+    }
     let plans = &chunk.layouts.plans[t.class as usize];
     for (i, f) in plans.iter().enumerate() {
         if i == t.stack_field {
