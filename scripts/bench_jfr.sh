@@ -7,7 +7,7 @@
 #
 # deep: 90 s of HotLoop's deep mode, 1 ms samples, 16 threads (many distinct stacks, 545 KB);
 # demo: 30 s of the demo workload with JFR's profile settings (~100 event types, 460 KB).
-# Each tool runs RUNS times (default 3); the table shows the median run.
+# Each tool runs RUNS times (default 5); the table shows the median run.
 #
 # JFRS_BENCH=path adds the jfrs crate (a small top-frame program built outside the repository);
 # SKIP_PRINT=1 leaves out `jfr print`, which takes many minutes on sample-heavy files.
@@ -43,7 +43,7 @@ fi
 
 hch=$(scripts/build_release.sh)
 mb=$(python3 -c "print($(stat -c %s "$big")/1e6)")
-runs=${RUNS:-3}
+runs=${RUNS:-5}
 base=""
 
 run() { # label, command...: the median of $runs runs
