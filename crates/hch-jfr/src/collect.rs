@@ -86,7 +86,7 @@ pub(crate) fn collect_chunk(
         }
     }
     facts.producer = Some(producer(chunk).into());
-    let mut res = Resolver::new(chunk);
+    let mut res = Resolver::new(chunk, merger.resolver_sizes);
     let mut pending = std::mem::take(&mut merger.pending);
     pending.frames.clear();
     pending.stacks.clear();
@@ -108,6 +108,7 @@ pub(crate) fn collect_chunk(
         Ok(())
     });
     merger.pending = pending;
+    merger.resolver_sizes = res.sizes();
     resolved.map_err(|e| chunk.locate(e))?;
     merger.commit(chunk.index, total, facts);
     Ok(())
@@ -182,6 +183,20 @@ fn string_field<'a>(
     }
 }
 
+/// The value of an event's varint field at `pos`, read as [`string_field`] reads strings.
+fn varint_field(chunk: &Chunk<'_>, r: &RawEvent<'_>, class: u32, pos: usize) -> Option<u64> {
+    let plans = chunk.layouts.plans.get(class as usize)?;
+    let mut c = Cursor::new(&chunk.bytes[..r.offset + r.size], r.body_offset);
+    for f in plans.get(..pos)? {
+        chunk.layouts.skip_field(&mut c, *f, 0).ok()?;
+    }
+    let plan = plans.get(pos)?;
+    if plan.array || !matches!(plan.kind, Kind::Varint(_)) {
+        return None;
+    }
+    c.varint().ok()
+}
+
 /// Who wrote the chunk: async-profiler declares its own `profiler.*` types.
 fn producer(chunk: &Chunk<'_>) -> &'static str {
     if chunk
@@ -205,15 +220,18 @@ struct FactIds {
     /// Class index and `name` field position of BooleanFlag and ActiveSetting.
     flag_name: Option<(u32, usize)>,
     setting_name: Option<(u32, usize)>,
+    /// Class index and position of ActiveSetting's `id` (the event type it sets).
+    setting_id: Option<(u32, usize)>,
 }
 
 impl FactIds {
     fn new(chunk: &Chunk<'_>) -> Self {
-        let name_field = |t: &str| {
+        let field = |t: &str, name: &str| {
             let def = chunk.metadata.class_by_name(t)?;
-            let pos = def.fields.iter().position(|f| f.name == "name")?;
+            let pos = def.fields.iter().position(|f| f.name == name)?;
             Some((chunk.metadata.index_of(def.id)?, pos))
         };
+        let name_field = |t: &str| field(t, "name");
         FactIds {
             info: chunk.type_id("jdk.JVMInformation"),
             flag: chunk.type_id("jdk.BooleanFlag"),
@@ -221,6 +239,7 @@ impl FactIds {
             execution_sample: chunk.type_id("jdk.ExecutionSample"),
             flag_name: name_field("jdk.BooleanFlag"),
             setting_name: name_field("jdk.ActiveSetting"),
+            setting_id: field("jdk.ActiveSetting", "id"),
         }
     }
 
@@ -232,16 +251,26 @@ impl FactIds {
         if id == self.info {
             return true;
         }
-        let named = |at: Option<(u32, usize)>, names: &[&str]| {
-            at.and_then(|(class, pos)| string_field(chunk, r, class, pos))
-                .is_none_or(|n| names.contains(&n.as_ref()))
-        };
-        (id == self.flag
-            && facts.debug_non_safepoints.is_none()
-            && named(self.flag_name, &["DebugNonSafepoints"]))
-            || (id == self.setting
-                && facts.sample_period_ns.is_none()
-                && named(self.setting_name, &["period", "interval"]))
+        let name =
+            |at: Option<(u32, usize)>| at.and_then(|(c, pos)| string_field(chunk, r, c, pos));
+        if id == self.flag && facts.debug_non_safepoints.is_none() {
+            return name(self.flag_name).is_none_or(|n| n == "DebugNonSafepoints");
+        }
+        if id == self.setting && facts.sample_period_ns.is_none() {
+            // JDK: the `period` of jdk.ExecutionSample (every periodic event has one);
+            // async-profiler: its `interval`.
+            return match name(self.setting_name).as_deref() {
+                Some("interval") | None => true,
+                Some("period") => {
+                    let of = self
+                        .setting_id
+                        .and_then(|(c, pos)| varint_field(chunk, r, c, pos));
+                    of.is_none() || of == self.execution_sample
+                }
+                Some(_) => false,
+            };
+        }
+        false
     }
 
     fn absorb(&self, chunk: &Chunk<'_>, id: u64, v: &serde_json::Value, facts: &mut JvmFacts) {

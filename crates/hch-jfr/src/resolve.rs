@@ -63,18 +63,30 @@ fn field_pos(chunk: &Chunk<'_>, type_id: u64, name: &str) -> Option<usize> {
 }
 
 impl<'c, 'a> Resolver<'c, 'a> {
-    pub(crate) fn new(chunk: &'c Chunk<'a>) -> Self {
+    /// A resolver sized for about as many methods, strings and classes as `sizes` says (what
+    /// the previous chunk on this thread needed): the tables then rarely grow.
+    pub(crate) fn new(chunk: &'c Chunk<'a>, sizes: [usize; 3]) -> Self {
+        let cap = |n: usize| n.min(1 << 16);
         Resolver {
             chunk,
-            method_index: FxHashMap::default(),
-            strings: FxHashMap::default(),
-            classes: FxHashMap::default(),
+            method_index: FxHashMap::with_capacity_and_hasher(cap(sizes[0]), Default::default()),
+            strings: FxHashMap::with_capacity_and_hasher(cap(sizes[1]), Default::default()),
+            classes: FxHashMap::with_capacity_and_hasher(cap(sizes[2]), Default::default()),
             kinds: FxHashMap::default(),
             frame_layout: None,
             method_fields: None,
             class_fields: None,
             stack_fields: None,
         }
+    }
+
+    /// How many methods, strings and classes this resolver looked up.
+    pub(crate) fn sizes(&self) -> [usize; 3] {
+        [
+            self.method_index.len(),
+            self.strings.len(),
+            self.classes.len(),
+        ]
     }
 
     /// Reads the plain fields of a value: `out[i]` gets the varint/bool of field `want[i]`.

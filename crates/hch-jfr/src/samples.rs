@@ -208,6 +208,8 @@ pub(crate) struct Merger {
     buf: Vec<Frame>,
     /// The chunk being read: committed only once the whole chunk has been resolved.
     pub(crate) pending: ChunkStacks,
+    /// What the last chunk's resolver held, to size the next one's tables.
+    pub(crate) resolver_sizes: [usize; 3],
 }
 
 impl Merger {
