@@ -38,6 +38,10 @@ pub(crate) struct Pools {
     map: FxHashMap<(u64, u64), Span>,
     /// Entries per type as the checkpoints declare them (a type may span checkpoints).
     counts: Vec<(u64, usize)>,
+    /// Types whose entries are listed in `diverted` instead of the table.
+    divert: Vec<u64>,
+    /// (type, key, value) of the diverted types' entries, in file order.
+    pub(crate) diverted: Vec<(u64, u64, Span)>,
 }
 
 /// A pool entry's value: start and end offsets in the chunk (chunks are at most 4 GiB).
@@ -60,6 +64,8 @@ impl Pools {
         let mut p = SPARE_POOLS.with(|s| s.take()).unwrap_or_default();
         p.map.clear();
         p.counts.clear();
+        p.divert.clear();
+        p.diverted.clear();
         p
     }
 
@@ -136,13 +142,21 @@ impl<'a> Chunk<'a> {
         let bytes = &bytes[..header.size as usize];
         let md_offset = find_metadata(bytes, &header)?;
         let (metadata, layouts) = cache.get_or_parse(bytes, md_offset)?;
+        let mut pools = Pools::recycled();
+        pools
+            .divert
+            .extend(cache.divert_stacks_of.iter().filter_map(|event| {
+                let def = metadata.class_by_name(event)?;
+                let f = def.fields.iter().find(|f| f.name == "stackTrace")?;
+                f.constant_pool.then_some(f.type_id)
+            }));
         let mut chunk = Chunk {
             index,
             start: 0,
             header,
             metadata,
             layouts,
-            pools: Pools::recycled(),
+            pools,
             bytes,
             checkpoints: 0,
         };
@@ -212,19 +226,23 @@ impl<'a> Chunk<'a> {
                 .ok_or(RawError::new(type_at as u64, Problem::UnknownType(type_id)))?;
             let count = c.length(1)?;
             self.pools.declare(type_id, count);
-            let map = &mut self.pools.map;
-            map.reserve(count.min(1 << 16));
+            let divert = self.pools.divert.contains(&type_id);
+            if !divert {
+                self.pools.map.reserve(count.min(1 << 16));
+            }
             for _ in 0..count {
                 let key = c.varint()?;
                 let start = c.pos() as u32;
                 self.layouts.skip_class(&mut c, class, 0)?;
-                map.insert(
-                    (type_id, key),
-                    Span {
-                        start,
-                        end: c.pos() as u32,
-                    },
-                );
+                let span = Span {
+                    start,
+                    end: c.pos() as u32,
+                };
+                if divert {
+                    self.pools.diverted.push((type_id, key, span));
+                } else {
+                    self.pools.map.insert((type_id, key), span);
+                }
             }
         }
         Ok(())
@@ -313,6 +331,9 @@ impl Drop for Chunk<'_> {
 #[derive(Debug, Default)]
 pub(crate) struct MetadataCache {
     entries: std::sync::Mutex<Vec<CachedMetadata>>,
+    /// Sample events whose stack trace pools go to `Pools::diverted`: the sample path walks
+    /// them once instead of indexing every stack and looking each up again.
+    pub(crate) divert_stacks_of: Vec<&'static str>,
 }
 
 /// A metadata event's bytes and the types parsed from them.
@@ -322,6 +343,14 @@ type CachedMetadata = (Vec<u8>, Arc<Metadata>, Arc<Layouts>);
 const METADATA_CACHE_SIZE: usize = 8;
 
 impl MetadataCache {
+    /// A context that lists the stack trace pool entries of these sample events.
+    pub(crate) fn diverting_stacks_of(events: &[crate::SampleEvent]) -> MetadataCache {
+        MetadataCache {
+            divert_stacks_of: events.iter().map(|e| e.type_name()).collect(),
+            ..Default::default()
+        }
+    }
+
     fn get_or_parse(&self, chunk: &[u8], pos: usize) -> RawResult<(Arc<Metadata>, Arc<Layouts>)> {
         let raw = metadata_bytes(chunk, pos);
         if let (Some(raw), Ok(entries)) = (raw, self.entries.lock()) {

@@ -39,6 +39,14 @@ impl Counts {
         }
     }
 
+    /// Takes the samples of a key, leaving none.
+    fn take(&mut self, key: u64) -> u64 {
+        match self.dense.get_mut(key as usize) {
+            Some(n) => std::mem::take(n),
+            None => self.sparse.remove(&key).unwrap_or(0),
+        }
+    }
+
     #[inline]
     fn add(&mut self, key: u64) {
         match self.dense.get_mut(key as usize) {
@@ -90,23 +98,30 @@ pub(crate) fn collect_chunk(
     let mut pending = std::mem::take(&mut merger.pending);
     pending.frames.clear();
     pending.stacks.clear();
-    let keys = counts
-        .into_iter()
-        .enumerate()
-        .flat_map(|(ti, c)| c.drain().map(move |(key, n)| (ti, key, n)));
-    let resolved = keys.into_iter().try_for_each(|(ti, key, samples)| {
-        let start = pending.frames.len();
-        let truncated = res.stack(
-            types[ti].stack_type,
-            key,
-            depth,
-            merger,
-            &mut pending.frames,
-        )?;
-        let len = pending.frames.len() - start;
-        pending.stacks.push((start, len, truncated, samples));
+    let resolved = (|| {
+        for (ti, mut c) in counts.into_iter().enumerate() {
+            let t = types[ti].stack_type;
+            // Stack entries were listed while the pools were indexed: walk them once. The
+            // last entry of a key wins, as in the pool table.
+            for &(_, key, span) in chunk.pools.diverted.iter().rev().filter(|d| d.0 == t) {
+                let samples = c.take(key);
+                if samples > 0 {
+                    let start = pending.frames.len();
+                    let truncated = res.stack_at(t, span, depth, merger, &mut pending.frames)?;
+                    let len = pending.frames.len() - start;
+                    pending.stacks.push((start, len, truncated, samples));
+                }
+            }
+            // Keys no entry has (or of a type not diverted): looked up, else empty stacks.
+            for (key, samples) in c.drain() {
+                let start = pending.frames.len();
+                let truncated = res.stack(t, key, depth, merger, &mut pending.frames)?;
+                let len = pending.frames.len() - start;
+                pending.stacks.push((start, len, truncated, samples));
+            }
+        }
         Ok(())
-    });
+    })();
     merger.pending = pending;
     merger.resolver_sizes = res.sizes();
     resolved.map_err(|e| chunk.locate(e))?;

@@ -243,8 +243,24 @@ impl JfrFile {
         F: Fn(&mut A, &Chunk<'_>) -> Result<(), Error> + Sync,
         R: Fn(&mut A, A) + Sync,
     {
+        self.par_fold_in(MetadataCache::default(), init, fold, reduce)
+    }
+
+    /// [`JfrFile::par_fold`] with chunks parsed in the given context (shared metadata, and
+    /// which pools to divert).
+    pub(crate) fn par_fold_in<A, F, R>(
+        &self,
+        cache: MetadataCache,
+        init: fn() -> A,
+        fold: F,
+        reduce: R,
+    ) -> (A, usize, usize, Option<Error>)
+    where
+        A: Send,
+        F: Fn(&mut A, &Chunk<'_>) -> Result<(), Error> + Sync,
+        R: Fn(&mut A, A) + Sync,
+    {
         let (spans, walk_error) = self.chunk_spans();
-        let cache = MetadataCache::default();
         type Acc<A> = (A, usize, Option<(usize, Error)>);
         // One slot per worker (and one for a caller outside the pool), each locked only by
         // its own thread.

@@ -73,7 +73,9 @@ pub fn samples_to_depth(
     events: &[SampleEvent],
     depth: StackDepth,
 ) -> Result<SampleRead, Error> {
-    let (merger, chunks, read, error) = file.par_fold(
+    let context = chunk::MetadataCache::diverting_stacks_of(events);
+    let (merger, chunks, read, error) = file.par_fold_in(
+        context,
         samples::Merger::default,
         |m, c| collect::collect_chunk(c, events, depth, m),
         samples::Merger::absorb,

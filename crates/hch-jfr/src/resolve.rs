@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use rustc_hash::FxHashMap;
 
-use crate::chunk::Chunk;
+use crate::chunk::{Chunk, Span};
 use crate::error::RawResult;
 use crate::input::{Cursor, JfrStr};
 use crate::layout::{FieldPlan, Kind};
@@ -118,12 +118,24 @@ impl<'c, 'a> Resolver<'c, 'a> {
         merger: &mut Merger,
         out: &mut Vec<Frame>,
     ) -> RawResult<bool> {
+        match self.chunk.pools.get(type_id, key) {
+            Some(span) => self.stack_at(type_id, span, depth, merger, out),
+            None => Ok(false),
+        }
+    }
+
+    /// [`Resolver::stack`] for an entry whose place is known.
+    pub(crate) fn stack_at(
+        &mut self,
+        type_id: u64,
+        off: Span,
+        depth: StackDepth,
+        merger: &mut Merger,
+        out: &mut Vec<Frame>,
+    ) -> RawResult<bool> {
         let mut truncated = false;
         let chunk = self.chunk;
-        let (Some(off), Some(class)) = (
-            chunk.pools.get(type_id, key),
-            chunk.metadata.index_of(type_id),
-        ) else {
+        let Some(class) = chunk.metadata.index_of(type_id) else {
             return Ok(truncated);
         };
         let def = &chunk.metadata.classes[class as usize];
