@@ -298,3 +298,26 @@ fn a_jvm_that_does_not_answer_times_out_with_the_causes() {
     );
     assert!(jvm.alive());
 }
+
+/// A plain `hch jcmd PID COMMAND` is parsed by `jcmd`'s own arguments only (start-up time);
+/// help, options and mistakes must still behave as the full parser makes them.
+#[test]
+fn the_quick_parser_leaves_help_and_mistakes_to_the_full_one() {
+    let help = hch(&["jcmd", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let help = text(&help.stdout);
+    assert!(
+        help.contains("Usage: hch jcmd") && help.contains("Examples:"),
+        "{help}"
+    );
+    let missing = hch(&["jcmd", "1"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("Usage: hch jcmd"));
+    // Not a JVM: the quick path runs the command and names the cause, as before.
+    let me = std::process::id().to_string();
+    let out = hch(&["jcmd", "--timeout", "2s", &me, "VM.version"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    // The command's own hyphenated arguments are not options of hch.
+    let out = hch(&["jcmd", &me, "help", "-all"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+}
