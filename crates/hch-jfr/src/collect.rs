@@ -181,35 +181,40 @@ fn string_field<'a>(
     class: u32,
     pos: usize,
 ) -> Option<Cow<'a, str>> {
-    let plans = chunk.layouts.plans.get(class as usize)?;
-    let mut c = Cursor::new(&chunk.bytes[..r.offset + r.size], r.body_offset);
-    for f in plans.get(..pos)? {
-        chunk.layouts.skip_field(&mut c, *f, 0).ok()?;
-    }
-    let plan = plans.get(pos)?;
+    let (mut c, plan) = field_cursor(chunk, r, class, pos)?;
     if plan.array || plan.kind != Kind::Str {
         return None;
     }
     match c.string().ok()? {
         JfrStr::Text(t) => Some(t),
         JfrStr::Empty => Some(Cow::Borrowed("")),
-        JfrStr::PoolRef(k) => chunk.pool_string(k).ok()?.map(Cow::Owned),
+        JfrStr::PoolRef(k) => chunk.pool_str(k).ok()?,
         JfrStr::Null => None,
     }
 }
 
 /// The value of an event's varint field at `pos`, read as [`string_field`] reads strings.
 fn varint_field(chunk: &Chunk<'_>, r: &RawEvent<'_>, class: u32, pos: usize) -> Option<u64> {
+    let (mut c, plan) = field_cursor(chunk, r, class, pos)?;
+    if plan.array || !matches!(plan.kind, Kind::Varint(_)) {
+        return None;
+    }
+    c.varint().ok()
+}
+
+/// A cursor at field `pos` of an event, the fields before it skipped by their plans.
+fn field_cursor<'a>(
+    chunk: &Chunk<'a>,
+    r: &RawEvent<'_>,
+    class: u32,
+    pos: usize,
+) -> Option<(Cursor<'a>, crate::layout::FieldPlan)> {
     let plans = chunk.layouts.plans.get(class as usize)?;
     let mut c = Cursor::new(&chunk.bytes[..r.offset + r.size], r.body_offset);
     for f in plans.get(..pos)? {
         chunk.layouts.skip_field(&mut c, *f, 0).ok()?;
     }
-    let plan = plans.get(pos)?;
-    if plan.array || !matches!(plan.kind, Kind::Varint(_)) {
-        return None;
-    }
-    c.varint().ok()
+    Some((c, *plans.get(pos)?))
 }
 
 /// Who wrote the chunk: async-profiler declares its own `profiler.*` types.
