@@ -37,7 +37,7 @@ pub struct RawEvent<'a> {
 pub(crate) struct Pools {
     map: FxHashMap<(u64, u64), Span>,
     /// Entries per type as the checkpoints declare them (a type may span checkpoints).
-    counts: Vec<(u64, usize)>,
+    counts: FxHashMap<u64, usize>,
     /// Types whose entries are listed in `diverted` instead of the table.
     divert: Vec<u64>,
     /// (type, key, value) of the diverted types' entries, in file order.
@@ -69,9 +69,12 @@ impl Pools {
         p
     }
 
-    /// Leaves the table for the next chunk on this thread.
+    /// Leaves the table for the next chunk on this thread, unless a huge chunk grew it.
     fn recycle(self) {
-        if self.map.capacity() <= RECYCLE_ENTRIES {
+        let small = self.map.capacity() <= RECYCLE_ENTRIES
+            && self.diverted.capacity() <= RECYCLE_ENTRIES
+            && self.counts.capacity() <= RECYCLE_ENTRIES;
+        if small {
             SPARE_POOLS.with(|s| s.set(Some(self)));
         }
     }
@@ -85,18 +88,12 @@ impl Pools {
     /// Number of entries of a type, as declared (an entry repeated in two checkpoints counts
     /// twice).
     pub(crate) fn count(&self, type_id: u64) -> usize {
-        self.counts
-            .iter()
-            .filter(|(t, _)| *t == type_id)
-            .map(|(_, n)| n)
-            .sum()
+        self.counts.get(&type_id).copied().unwrap_or(0)
     }
 
     fn declare(&mut self, type_id: u64, count: usize) {
-        match self.counts.iter_mut().find(|(t, _)| *t == type_id) {
-            Some((_, n)) => *n = n.saturating_add(count),
-            None => self.counts.push((type_id, count)),
-        }
+        let n = self.counts.entry(type_id).or_insert(0);
+        *n = n.saturating_add(count);
     }
 }
 

@@ -41,7 +41,10 @@ impl Counts {
 
     /// Takes the samples of a key, leaving none.
     fn take(&mut self, key: u64) -> u64 {
-        match self.dense.get_mut(key as usize) {
+        match usize::try_from(key)
+            .ok()
+            .and_then(|k| self.dense.get_mut(k))
+        {
             Some(n) => std::mem::take(n),
             None => self.sparse.remove(&key).unwrap_or(0),
         }
@@ -49,7 +52,10 @@ impl Counts {
 
     #[inline]
     fn add(&mut self, key: u64) {
-        match self.dense.get_mut(key as usize) {
+        match usize::try_from(key)
+            .ok()
+            .and_then(|k| self.dense.get_mut(k))
+        {
             Some(n) => *n += 1,
             None => *self.sparse.entry(key).or_insert(0) += 1,
         }

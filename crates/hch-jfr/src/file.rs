@@ -267,11 +267,17 @@ impl JfrFile {
         let slots: Vec<std::sync::Mutex<Acc<A>>> = (0..=rayon::current_num_threads())
             .map(|_| std::sync::Mutex::new((init(), 0, None)))
             .collect();
+        // A `fold` that itself uses rayon may make its thread steal another chunk while the
+        // slot is held: that chunk gets an accumulator of its own, reduced with the others.
+        let overflow: std::sync::Mutex<Vec<Acc<A>>> = std::sync::Mutex::new(Vec::new());
         spans.par_iter().with_max_len(1).for_each(|s| {
             let slot =
                 rayon::current_thread_index().map_or(slots.len() - 1, |i| i.min(slots.len() - 2));
-            let Ok(mut acc) = slots[slot].lock() else {
-                return;
+            let mut own = None;
+            let mut held = slots[slot].try_lock().ok();
+            let acc: &mut Acc<A> = match held.as_deref_mut() {
+                Some(acc) => acc,
+                None => own.insert((init(), 0, None)),
             };
             let r = self.with_chunk_bytes(s, |bytes| {
                 let chunk = Chunk::parse_cached(bytes, s.index, s.start, &cache)?;
@@ -284,8 +290,15 @@ impl JfrFile {
                 }
                 Err(_) => {}
             }
+            if let (Some(acc), Ok(mut list)) = (own, overflow.lock()) {
+                list.push(acc);
+            }
         });
-        let mut all = slots.into_iter().filter_map(|m| m.into_inner().ok());
+        let overflow = overflow.into_inner().unwrap_or_default();
+        let mut all = slots
+            .into_iter()
+            .filter_map(|m| m.into_inner().ok())
+            .chain(overflow);
         let mut acc = all.next().unwrap_or_else(|| (init(), 0, None));
         for b in all {
             reduce(&mut acc.0, b.0);

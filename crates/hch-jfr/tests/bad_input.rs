@@ -173,3 +173,27 @@ fn zero_record_size_and_forward_checkpoint_chain_are_errors() {
     let e = hch_jfr::samples_of(&JfrFile::from_bytes(raw), &[SampleEvent::Execution]).unwrap_err();
     assert!(e.to_string().contains("uncompressed integers"), "{e}");
 }
+
+/// A `par_fold` whose fold uses rayon itself (so a worker may take up another chunk while it
+/// holds its accumulator) still visits every chunk once and does not deadlock.
+#[test]
+fn par_fold_with_a_fold_that_uses_rayon_visits_every_chunk() {
+    let one = small_recordings().remove(1);
+    let chunks = 64;
+    let file = JfrFile::from_bytes(one.repeat(chunks));
+    let (seen, found, folded, error) = file.par_fold(
+        Vec::new,
+        |acc: &mut Vec<usize>, c| {
+            let (a, b) = rayon::join(|| c.events().count(), || c.records().count());
+            assert!(a <= b);
+            acc.push(c.index);
+            Ok(())
+        },
+        |a, b| a.extend(b),
+    );
+    assert!(error.is_none());
+    assert_eq!((found, folded), (chunks, chunks));
+    let mut seen = seen;
+    seen.sort_unstable();
+    assert_eq!(seen, (0..chunks).collect::<Vec<_>>());
+}
