@@ -219,6 +219,8 @@ pub fn compile(jdk: &Jdk, source: &Path) -> PathBuf {
 #[derive(Debug)]
 pub struct Jvm {
     child: Child,
+    /// Its own working directory, removed with it.
+    cwd: PathBuf,
     /// The JVM's pid.
     pub pid: u32,
     /// The JDK it runs on.
@@ -270,6 +272,14 @@ impl Jvm {
             .args(&launch.jvm_args)
             .arg(name)
             .args(&launch.args);
+        // A working directory of its own: JVMs in different pid namespaces share namespace
+        // pids (1), and in a shared directory one handshake's `.attach_pid1` could trigger or
+        // be removed by another's.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let cwd = scratch_dir("jvm-cwd").join(format!("{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&cwd).expect("create the JVM's working directory");
+        cmd.current_dir(&cwd);
         cmd.stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .stdin(Stdio::null());
@@ -288,6 +298,7 @@ impl Jvm {
         let pid = child.id();
         let mut jvm = Jvm {
             child,
+            cwd,
             pid,
             jdk: jdk.clone(),
             lines: rx,
@@ -350,6 +361,7 @@ impl Jvm {
 impl Drop for Jvm {
     fn drop(&mut self) {
         self.kill();
+        let _ = std::fs::remove_dir_all(&self.cwd);
     }
 }
 
