@@ -34,7 +34,7 @@ fn oracle_summary(
 ) -> std::collections::BTreeMap<String, (u64, u64)> {
     let mut total = std::collections::BTreeMap::new();
     for chunk in split_chunks(path) {
-        for (k, (c, b)) in jdk_summary(jdk, &chunk) {
+        for (k, (c, b)) in jdk.jfr_summary(&chunk) {
             let e = total.entry(k).or_insert((0, 0));
             e.0 += c;
             e.1 += b;
@@ -53,7 +53,7 @@ fn summary_and_stacks_equal_jfr_on_every_jdk() {
         let rec = record_hotloop(&jdk, "oracle", 3, "");
         assert_eq!(
             our_summary(&rec),
-            normalize(jdk_summary(&jdk, &rec)),
+            normalize(jdk.jfr_summary(&rec)),
             "summary of {}",
             rec.display()
         );
@@ -115,7 +115,7 @@ fn stacks_of_async_profiler_and_multichunk_files_equal_jfr() {
         // The JDK's jfr fails on chunks with an empty stack trace pool: ask only chunks with samples.
         let mut expected: Vec<_> = split_chunks(&rec)
             .iter()
-            .filter(|c| jdk_summary(&jdk, c).contains_key("jdk.ExecutionSample"))
+            .filter(|c| jdk.jfr_summary(c).contains_key("jdk.ExecutionSample"))
             .flat_map(|c| jdk_stacks(&jdk, c, "jdk.ExecutionSample"))
             .collect();
         expected.sort();

@@ -33,12 +33,7 @@ fn no_auth_session_on_every_jdk() {
         assert_eq!(g.str(v), Some(jdk.feature.to_string().as_str()));
 
         let remote = c.diagnostic_command("vmVersion", &[]).unwrap();
-        assert_eq!(
-            remote,
-            common::local_jcmd(&jdk, j.jvm.pid, "VM.version"),
-            "{}",
-            jdk.label()
-        );
+        assert_eq!(remote, jdk.jcmd(j.jvm.pid, "VM.version"), "{}", jdk.label());
 
         // Code heap pools: each one the codecache text names, with the same size.
         let text = c.diagnostic_command("compilerCodecache", &[]).unwrap();
@@ -71,10 +66,10 @@ fn no_auth_session_on_every_jdk() {
         let summary =
             record_and_summarize(&jdk, &mut c, Settings::Predefined("profile".into()), &dir);
         // Emitted at every chunk's start and end (the parked workload may give no CPU sample).
-        assert!(count(&summary, "jdk.JVMInformation") > 0, "{summary}");
+        assert!(count(&summary, "jdk.JVMInformation") > 0, "{summary:?}");
         let summary = record_and_summarize(&jdk, &mut c, Settings::Jfc(PARK_ONLY_JFC.into()), &dir);
-        assert!(count(&summary, "jdk.ThreadPark") > 0, "{summary}");
-        assert_eq!(count(&summary, "jdk.JVMInformation"), 0, "{summary}");
+        assert!(count(&summary, "jdk.ThreadPark") > 0, "{summary:?}");
+        assert_eq!(count(&summary, "jdk.JVMInformation"), 0, "{summary:?}");
         let check = c.diagnostic_command("jfrCheck", &[]).unwrap();
         assert!(
             check.contains("No available recordings"),
@@ -101,7 +96,7 @@ fn record_and_summarize(
     c: &mut Client,
     settings: Settings,
     dir: &std::path::Path,
-) -> String {
+) -> Summary {
     let rec = Recording {
         settings,
         duration: Duration::from_millis(1000),
@@ -110,32 +105,18 @@ fn record_and_summarize(
     assert!(data.starts_with(b"FLR\0"), "{}", jdk.label());
     let file = dir.join("streamed.jfr");
     std::fs::write(&file, &data).unwrap();
-    let out = std::process::Command::new(jdk.tool("jfr"))
-        .arg("summary")
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "jfr summary: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let summary = jdk.jfr_summary(&file);
     std::fs::remove_file(&file).unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    summary
 }
 
 // The event count `jfr summary` gives for one event type.
-fn count(summary: &str, event: &str) -> u64 {
-    summary
-        .lines()
-        .find_map(|l| {
-            let mut it = l.split_whitespace();
-            (it.next() == Some(event))
-                .then(|| it.next()?.parse().ok())
-                .flatten()
-        })
-        .unwrap_or(0)
+fn count(summary: &Summary, event: &str) -> u64 {
+    summary.get(event).map_or(0, |(n, _)| *n)
 }
+
+/// What `jfr summary` says: event type -> (count, bytes).
+type Summary = std::collections::BTreeMap<String, (u64, u64)>;
 
 /// A cancelled recording is closed on the target.
 #[test]

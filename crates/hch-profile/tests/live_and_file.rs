@@ -2,27 +2,9 @@
 //! same recording's bytes (as a live target hands them back) are the same, on every JDK found.
 //! The recording is made by a real JVM running the demo workload.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
 
 use hch_profile::{from_live_recording, from_recordings, AnalyzeOptions, Dialect};
 use hch_testkit::{require_jdks, scratch_dir, Jvm, Launch};
-
-/// Waits until the JVM has written the recording (JFR writes it when `duration` ends).
-fn wait_for(path: &Path, jvm: &mut Jvm) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut last = 0;
-    while Instant::now() < deadline {
-        let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        if len > 0 && len == last {
-            return;
-        }
-        last = len;
-        assert!(jvm.alive(), "{}: the JVM died", jvm.jdk.label());
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    panic!("{}: no recording at {}", jvm.jdk.label(), path.display());
-}
 
 #[test]
 fn file_and_live_bytes_give_the_same_results() {
@@ -38,7 +20,7 @@ fn file_and_live_bytes_give_the_same_results() {
             "-XX:+DebugNonSafepoints".into(),
         ];
         let mut jvm = Jvm::start(&jdk, "HotLoop", &Launch::args(["0", "2"]).jvm(opts));
-        wait_for(&rec, &mut jvm);
+        jvm.wait_for_file(&rec);
         drop(jvm);
 
         let opts = AnalyzeOptions {

@@ -70,33 +70,22 @@ fn a_recording_the_jdk_reads_and_nothing_left() {
         assert!(calls >= 10, "progress called {calls} times");
         let file = scratch_dir("local-jfr").join(format!("hotloop-{}.jfr", jdk.feature));
         std::fs::write(&file, &bytes).unwrap();
-        let summary = Command::new(jdk.tool("jfr"))
-            .arg("summary")
-            .arg(&file)
-            .output()
-            .unwrap();
-        let summary = String::from_utf8_lossy(&summary.stdout);
-        let count = |event: &str| -> u64 {
-            summary
-                .lines()
-                .find(|l| l.split_whitespace().next() == Some(event))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-                .unwrap_or(0)
-        };
+        let summary = jdk.jfr_summary(&file);
+        let count = |event: &str| summary.get(event).map_or(0, |(n, _)| *n);
         // At least one sample: a busy 2-core machine may give the workload little CPU.
         assert!(
             count("jdk.ExecutionSample") > 0,
-            "{}: {summary}",
+            "{}: {summary:?}",
             jdk.label()
         );
         assert!(
             count("jdk.JVMInformation") >= 1 && count("jdk.BooleanFlag") > 0,
-            "{summary}"
+            "{summary:?}"
         );
         assert_eq!(
             count("jdk.GarbageCollection"),
             0,
-            "events not asked for stay off: {summary}"
+            "events not asked for stay off: {summary:?}"
         );
         assert_clean(&jdk, jvm.pid);
     }

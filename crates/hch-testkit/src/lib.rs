@@ -50,6 +50,34 @@ impl Jdk {
             .unwrap_or_default()
     }
 
+    /// This JDK's own `jfr summary FILE`, the oracle for recordings: event type -> (count,
+    /// bytes), zero counts dropped. Panics when jfr cannot run or fails.
+    pub fn jfr_summary(&self, path: &Path) -> BTreeMap<String, (u64, u64)> {
+        let out = Command::new(self.tool("jfr"))
+            .arg("summary")
+            .arg(path)
+            .output()
+            .unwrap_or_else(|e| panic!("jfr summary on {}: {e}", self.label()));
+        assert!(
+            out.status.success(),
+            "jfr summary {} on {}: {}",
+            path.display(),
+            self.label(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut map = BTreeMap::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if let [name, count, bytes] = line.split_whitespace().collect::<Vec<_>>()[..] {
+                if let (Ok(c), Ok(b)) = (count.parse::<u64>(), bytes.parse::<u64>()) {
+                    if c > 0 {
+                        map.insert(name.to_string(), (c, b));
+                    }
+                }
+            }
+        }
+        map
+    }
+
     /// A short label for messages: `jdk17 (/usr/lib/jvm/...)`.
     pub fn label(&self) -> String {
         format!("jdk{} ({})", self.feature, self.home.display())
@@ -333,6 +361,28 @@ impl Jvm {
     /// Whether the process is still running.
     pub fn alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits until the JVM has written `path` (a recording JFR writes when its `duration`
+    /// ends): the file is not empty and its size held for half a second. Panics after a minute
+    /// or when the JVM dies first.
+    pub fn wait_for_file(&mut self, path: &Path) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut last = 0;
+        while Instant::now() < deadline {
+            let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            if len > 0 && len == last {
+                return;
+            }
+            last = len;
+            assert!(self.alive(), "{}: the JVM died", self.jdk.label());
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        panic!(
+            "{}: nothing written to {}",
+            self.jdk.label(),
+            path.display()
+        );
     }
 
     /// Kills the JVM now (also done on drop).

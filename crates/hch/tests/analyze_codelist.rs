@@ -2,9 +2,7 @@
 //! that made the recording, on every JDK found; the sizes equal what the codelist lines say.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use hch_testkit::{require_jdks, scratch_dir, skip, Jvm, Launch};
 
@@ -35,20 +33,6 @@ fn sizes_from_codelist(text: &str) -> HashMap<String, (u64, u64)> {
     sizes
 }
 
-fn wait_for(path: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut last = 0;
-    while Instant::now() < deadline {
-        let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        if len > 0 && len == last {
-            return;
-        }
-        last = len;
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    panic!("no recording at {}", path.display());
-}
-
 #[test]
 fn sizes_from_a_real_codelist_on_every_jdk() {
     for jdk in require_jdks() {
@@ -67,8 +51,8 @@ fn sizes_from_a_real_codelist_on_every_jdk() {
             "-XX:+UnlockDiagnosticVMOptions".into(),
             "-XX:+DebugNonSafepoints".into(),
         ];
-        let jvm = Jvm::start(&jdk, "HotLoop", &Launch::args(["0", "2"]).jvm(opts));
-        wait_for(&rec);
+        let mut jvm = Jvm::start(&jdk, "HotLoop", &Launch::args(["0", "2"]).jvm(opts));
+        jvm.wait_for_file(&rec);
         let o = Command::new(jdk.tool("jcmd"))
             .arg(jvm.pid.to_string())
             .arg("Compiler.codelist")

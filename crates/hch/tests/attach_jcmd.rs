@@ -25,6 +25,13 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// hch exited with `code` and its error names `cause`.
+fn assert_error(out: &Output, code: i32, cause: &str) {
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    assert!(err.contains(cause), "expected {cause:?} in: {err}");
+}
+
 /// Commands whose output does not change between two calls.
 const STABLE: &[&str] = &[
     "VM.version",
@@ -164,12 +171,7 @@ fn attach_disabled_is_named_and_the_jvm_left_alone() {
         &Launch::args(["0", "1"]).jvm(["-XX:+DisableAttachMechanism"]),
     );
     let out = hch(&["jcmd", &jvm.pid.to_string(), "VM.version"]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(
-        text(&out.stderr).contains("-XX:+DisableAttachMechanism"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_error(&out, 3, "-XX:+DisableAttachMechanism");
     assert!(jvm.alive());
 }
 
@@ -177,12 +179,7 @@ fn attach_disabled_is_named_and_the_jvm_left_alone() {
 fn not_a_jvm_and_no_such_process() {
     let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
     let out = hch(&["jcmd", &sleeper.id().to_string(), "VM.version"]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(
-        text(&out.stderr).contains("is not a HotSpot JVM"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_error(&out, 3, "is not a HotSpot JVM");
     assert!(
         sleeper.try_wait().unwrap().is_none(),
         "hch must not signal a non-JVM"
@@ -194,20 +191,10 @@ fn not_a_jvm_and_no_such_process() {
     let gone = done.id();
     done.wait().unwrap();
     let out = hch(&["jcmd", &gone.to_string(), "VM.version"]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(
-        text(&out.stderr).contains(&format!("no process {gone}")),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_error(&out, 3, &format!("no process {gone}"));
 
     let out = hch(&["jcmd", "not-a-pid", "VM.version"]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(
-        text(&out.stderr).contains("expected a PID"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_error(&out, 3, "expected a PID");
 }
 
 #[test]
@@ -266,11 +253,10 @@ fn other_users_jvms_as_root_and_as_that_user() {
             .args([bin, "jcmd", &root_jvm.pid.to_string(), "VM.version"])
             .output()
             .unwrap();
-        assert_eq!(other.status.code(), Some(3));
-        assert!(
-            text(&other.stderr).contains("belongs to root (uid 0) but hch runs as uid 65534"),
-            "{}",
-            text(&other.stderr)
+        assert_error(
+            &other,
+            3,
+            "belongs to root (uid 0) but hch runs as uid 65534",
         );
     }
 }
@@ -286,12 +272,7 @@ fn a_jvm_that_does_not_answer_times_out_with_the_causes() {
     let out = hch(&["jcmd", "--timeout", "1s", &pid, "VM.version"]);
     let waited = start.elapsed();
     Command::new("kill").args(["-CONT", &pid]).status().unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("did not open its attach socket"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_error(&out, 3, "did not open its attach socket");
     assert!(
         waited < std::time::Duration::from_secs(5),
         "waited {waited:?}"
@@ -310,14 +291,12 @@ fn the_quick_parser_leaves_help_and_mistakes_to_the_full_one() {
         help.contains("Usage: hch jcmd") && help.contains("Examples:"),
         "{help}"
     );
-    let missing = hch(&["jcmd", "1"]);
-    assert_eq!(missing.status.code(), Some(2));
-    assert!(text(&missing.stderr).contains("Usage: hch jcmd"));
+    assert_error(&hch(&["jcmd", "1"]), 2, "Usage: hch jcmd");
     // Not a JVM: the quick path runs the command and names the cause, as before.
     let me = std::process::id().to_string();
     let out = hch(&["jcmd", "--timeout", "2s", &me, "VM.version"]);
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-    // The command's own hyphenated arguments are not options of hch.
+    assert_error(&out, 3, "is not a HotSpot JVM");
+    // The command's own hyphenated arguments are not options of hch (that would be exit 2).
     let out = hch(&["jcmd", &me, "help", "-all"]);
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_error(&out, 3, "is not a HotSpot JVM");
 }

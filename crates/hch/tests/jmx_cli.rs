@@ -43,7 +43,7 @@ fn jcmd_over_jmx_matches_local_jcmd_on_every_jdk() {
         assert!(o.stdout.starts_with(format!("{spec}:\n").as_bytes()));
         assert_eq!(
             body(&o),
-            common::local_jcmd(&jdk, j.jvm.pid, "VM.version"),
+            jdk.jcmd(j.jvm.pid, "VM.version"),
             "{}",
             jdk.label()
         );
@@ -137,7 +137,10 @@ fn ctrl_c_during_a_remote_profile_leaves_nothing_on_every_jdk() {
             .unwrap();
         // Interrupt once the recording runs on the target, as the JDK's jcmd sees it.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while common::local_jcmd(&jdk, j.jvm.pid, "JFR.check").contains("No available recordings") {
+        while jdk
+            .jcmd(j.jvm.pid, "JFR.check")
+            .contains("No available recordings")
+        {
             assert!(
                 std::time::Instant::now() < deadline,
                 "{}: no recording started",
@@ -153,7 +156,7 @@ fn ctrl_c_during_a_remote_profile_leaves_nothing_on_every_jdk() {
         assert!(ok.success());
         let status = child.wait().unwrap();
         assert_eq!(status.code(), Some(130), "{}", jdk.label());
-        let check = common::local_jcmd(&jdk, j.jvm.pid, "JFR.check");
+        let check = jdk.jcmd(j.jvm.pid, "JFR.check");
         assert!(
             check.contains("No available recordings"),
             "{}: {check}",

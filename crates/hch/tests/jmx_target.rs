@@ -30,7 +30,7 @@ fn jcmd_and_recording_over_jmx_on_every_jdk() {
         assert_eq!(t.describe(), format!("jmx {spec}"));
 
         // Same text as local jcmd (the oracle), for a stable command.
-        let local = common::local_jcmd(&jdk, j.jvm.pid, "VM.version");
+        let local = jdk.jcmd(j.jvm.pid, "VM.version");
         assert_eq!(t.jcmd("VM.version").unwrap(), local, "{}", jdk.label());
         assert!(t.jcmd("Compiler.codecache").unwrap().contains("CodeCache"));
 
@@ -59,17 +59,7 @@ fn jcmd_and_recording_over_jmx_on_every_jdk() {
         assert!(data.starts_with(b"FLR\0"));
         let file = dir.join("remote.jfr");
         std::fs::write(&file, &data).unwrap();
-        let out = std::process::Command::new(jdk.tool("jfr"))
-            .arg("summary")
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}: jfr summary: {}",
-            jdk.label(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(!jdk.jfr_summary(&file).is_empty(), "{}", jdk.label());
         std::fs::remove_file(&file).unwrap();
         assert!(t
             .jcmd("JFR.check")

@@ -29,6 +29,18 @@ fn hch_files(pid: u32, hch_pid: u32) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// No recording runs on the JVM, and hch process `hch_pid` left no file in its tmp.
+fn assert_nothing_left(jdk: &hch_testkit::Jdk, jvm: &Jvm, hch_pid: u32) {
+    let check = jdk.jcmd(jvm.pid, "JFR.check");
+    assert!(
+        check.contains("No available recordings"),
+        "{}: {check}",
+        jdk.label()
+    );
+    let left = hch_files(jvm.pid, hch_pid);
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
 fn hotloop(jdk: &hch_testkit::Jdk) -> Jvm {
     let dns = ["-XX:+UnlockDiagnosticVMOptions", "-XX:+DebugNonSafepoints"];
     let jvm = Jvm::start(jdk, "HotLoop", &Launch::args(["0", "2"]).jvm(dns));
@@ -71,17 +83,7 @@ fn profile_finds_hot_methods_and_leaves_nothing_behind() {
             "hot set on {} names only {workers} HotLoop$W methods: {text:.2000}",
             jdk.label()
         );
-        assert!(
-            jdk.jcmd(jvm.pid, "JFR.check")
-                .contains("No available recordings"),
-            "{}",
-            jdk.label()
-        );
-        assert!(
-            hch_files(jvm.pid, hch_pid).is_empty(),
-            "left behind: {:?}",
-            hch_files(jvm.pid, hch_pid)
-        );
+        assert_nothing_left(&jdk, &jvm, hch_pid);
     }
 }
 
@@ -117,17 +119,7 @@ fn interrupted_profile_stops_the_recording() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(
-            jdk.jcmd(jvm.pid, "JFR.check")
-                .contains("No available recordings"),
-            "{}",
-            jdk.label()
-        );
-        assert!(
-            hch_files(jvm.pid, hch_pid).is_empty(),
-            "left behind: {:?}",
-            hch_files(jvm.pid, hch_pid)
-        );
+        assert_nothing_left(&jdk, &jvm, hch_pid);
     }
 }
 

@@ -103,33 +103,6 @@ pub fn split_chunks(path: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// `jfr summary` of one file: type name -> (count, bytes), zero counts dropped.
-pub fn jdk_summary(jdk: &Jdk, path: &Path) -> std::collections::BTreeMap<String, (u64, u64)> {
-    let out = Command::new(jdk.tool("jfr"))
-        .arg("summary")
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "jfr summary {} failed",
-        path.display()
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut map = std::collections::BTreeMap::new();
-    for line in text.lines() {
-        let parts: Vec<&str> = line.split_whitespace().collect();
-        if parts.len() == 3 {
-            if let (Ok(c), Ok(b)) = (parts[1].parse::<u64>(), parts[2].parse::<u64>()) {
-                if c > 0 {
-                    map.insert(parts[0].to_string(), (c, b));
-                }
-            }
-        }
-    }
-    map
-}
-
 /// A frame as both sides can print it: class, method, descriptor, line, bci, type.
 pub type OracleFrame = (String, String, String, i64, i64, String);
 

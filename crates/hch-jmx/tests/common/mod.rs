@@ -185,21 +185,3 @@ pub fn make_certificate(jdk: &Jdk, dir: &Path) -> (PathBuf, PathBuf) {
     assert!(ok, "keytool -exportcert failed on {}", jdk.label());
     (ks, pem)
 }
-
-/// What local `jcmd PID COMMAND` prints, without its `PID:` header line: the oracle.
-pub fn local_jcmd(jdk: &Jdk, pid: u32, command: &str) -> String {
-    let out = Command::new(jdk.tool("jcmd"))
-        .arg(pid.to_string())
-        .args(command.split(' '))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "jcmd {pid} {command}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    text.split_once('\n')
-        .map(|(_, rest)| rest.to_string())
-        .unwrap_or_default()
-}
