@@ -2,7 +2,6 @@
 //! same recording's bytes (as a live target hands them back) are the same, on every JDK found.
 //! The recording is made by a real JVM running the demo workload.
 
-
 use hch_profile::{from_live_recording, from_recordings, AnalyzeOptions, Dialect};
 use hch_testkit::{require_jdks, scratch_dir, Jvm, Launch};
 

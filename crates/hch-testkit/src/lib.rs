@@ -192,6 +192,28 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     d
 }
 
+/// A free TCP port on 127.0.0.1 (the listener is closed again before a JVM binds it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// JVM options for the out-of-the-box JMX agent on 127.0.0.1:`port` (registry and connector
+/// on the one port), without authentication or TLS.
+pub fn jmx_agent_options(port: u16) -> Vec<String> {
+    let p = "-Dcom.sun.management.jmxremote";
+    vec![
+        format!("{p}.port={port}"),
+        format!("{p}.rmi.port={port}"),
+        format!("{p}.host=127.0.0.1"),
+        "-Djava.rmi.server.hostname=127.0.0.1".into(),
+        format!("{p}.authenticate=false"),
+        format!("{p}.ssl=false"),
+    ]
+}
+
 /// Where compiled workloads go: under `target/`, except for a checkout under /tmp, whose classes
 /// a JVM with a private /tmp (the container tests) could not see: then under /var/tmp.
 fn classes_dir() -> PathBuf {

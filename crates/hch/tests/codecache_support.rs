@@ -2,7 +2,6 @@
 //! (Also built as its own empty test crate.)
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -18,15 +17,6 @@ pub struct Target {
     pub jmx: Option<String>,
 }
 
-/// A free loopback port (closed again before the JVM binds it).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts a workload reachable by pid.
 pub fn start(jdk: &Jdk, workload: &str, launch: Launch) -> Target {
     let jvm = Jvm::start(jdk, workload, &launch);
@@ -39,17 +29,12 @@ pub fn start(jdk: &Jdk, workload: &str, launch: Launch) -> Target {
 
 /// Starts a workload reachable by pid and through its JMX agent on a loopback port.
 pub fn start_with_jmx(jdk: &Jdk, workload: &str, launch: Launch) -> Target {
-    let port = free_port();
-    let p = "-Dcom.sun.management.jmxremote";
-    let jmx = [
-        format!("{p}.port={port}"),
-        format!("{p}.rmi.port={port}"),
-        format!("{p}.host=127.0.0.1"),
-        "-Djava.rmi.server.hostname=127.0.0.1".into(),
-        format!("{p}.authenticate=false"),
-        format!("{p}.ssl=false"),
-    ];
-    let mut t = start(jdk, workload, launch.jvm(jmx));
+    let port = hch_testkit::free_port();
+    let mut t = start(
+        jdk,
+        workload,
+        launch.jvm(hch_testkit::jmx_agent_options(port)),
+    );
     t.jmx = Some(format!("127.0.0.1:{port}"));
     t
 }

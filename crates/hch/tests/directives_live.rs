@@ -93,15 +93,6 @@ fn add_replace_print_clear_and_refuse_hot_on_every_jdk() {
     }
 }
 
-/// A free loopback port (closed again before the JVM binds it).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Over JMX (HOST:PORT): print and clear work; a file cannot be sent, so `add` says to copy it
 /// and pass `--remote-path`, which then works (the JVM runs on this host here).
 #[test]
@@ -109,16 +100,8 @@ fn host_port_targets_on_every_jdk() {
     let dir = scratch_dir("directives-live");
     let stock = file(&dir, "stock-remote.json", Dialect::Stock);
     for jdk in require_jdks() {
-        let port = free_port();
-        let p = "-Dcom.sun.management.jmxremote";
-        let opts = [
-            format!("{p}.port={port}"),
-            format!("{p}.rmi.port={port}"),
-            format!("{p}.host=127.0.0.1"),
-            "-Djava.rmi.server.hostname=127.0.0.1".into(),
-            format!("{p}.authenticate=false"),
-            format!("{p}.ssl=false"),
-        ];
+        let port = hch_testkit::free_port();
+        let opts = hch_testkit::jmx_agent_options(port);
         let jvm = Jvm::start(&jdk, "HotLoop", &Launch::args(["0", "1"]).jvm(opts));
         let target = format!("127.0.0.1:{port}");
         let label = jdk.label();

@@ -2,20 +2,12 @@
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use hch_testkit::{Jdk, Jvm, Launch};
 
-/// A free TCP port on 127.0.0.1 (the listener is closed again before the JVM binds it).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use hch_testkit::free_port;
 
 /// How the agent is configured.
 #[derive(Debug, Clone, Default)]
