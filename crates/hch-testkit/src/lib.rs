@@ -78,6 +78,37 @@ impl Jdk {
         map
     }
 
+    /// This JDK's own `jfr print --json --events EVENT FILE` with whole stacks (`jfr print`
+    /// keeps 5 frames by default, and a host blob can lie deeper under inlined frames): the
+    /// events, each with its `values`. Panics when jfr cannot run or fails.
+    pub fn jfr_events(&self, path: &Path, event: &str) -> Vec<serde_json::Value> {
+        let out = Command::new(self.tool("jfr"))
+            .args([
+                "print",
+                "--json",
+                "--stack-depth",
+                "4096",
+                "--events",
+                event,
+            ])
+            .arg(path)
+            .output()
+            .unwrap_or_else(|e| panic!("jfr print on {}: {e}", self.label()));
+        assert!(
+            out.status.success(),
+            "jfr print {} on {}: {}",
+            path.display(),
+            self.label(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("jfr print --json gives JSON");
+        match v["recording"]["events"].take() {
+            serde_json::Value::Array(events) => events,
+            _ => Vec::new(),
+        }
+    }
+
     /// A short label for messages: `jdk17 (/usr/lib/jvm/...)`.
     pub fn label(&self) -> String {
         format!("jdk{} ({})", self.feature, self.home.display())

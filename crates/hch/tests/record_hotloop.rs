@@ -85,29 +85,13 @@ fn method_key(m: &serde_json::Value, descriptor: bool) -> String {
 }
 
 fn jfr_oracle(jdk: &Jdk, file: &Path) -> Oracle {
-    let o = Command::new(jdk.tool("jfr"))
-        // All frames: `jfr print` keeps only 5 by default, and a host blob can lie deeper
-        // under inlined frames (the flake this fixes: one sample short for `HotLoop.path2`).
-        .args([
-            "print",
-            "--json",
-            "--stack-depth",
-            "4096",
-            "--events",
-            "jdk.ExecutionSample",
-        ])
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "jfr print: {}", text(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let events = v["recording"]["events"].as_array().unwrap();
+    let events = jdk.jfr_events(file, "jdk.ExecutionSample");
     let mut oracle = Oracle {
         total: events.len() as u64,
         leaves: BTreeMap::new(),
         hosts: BTreeMap::new(),
     };
-    for e in events {
+    for e in &events {
         let frames = e["values"]["stackTrace"]["frames"]
             .as_array()
             .cloned()

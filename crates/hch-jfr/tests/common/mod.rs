@@ -4,7 +4,6 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use hch_testkit::{Jdk, Jvm, Launch};
 
@@ -108,22 +107,8 @@ pub type OracleFrame = (String, String, String, i64, i64, String);
 
 /// Every ExecutionSample's stack as `jfr print --json` gives it, sorted.
 pub fn jdk_stacks(jdk: &Jdk, path: &Path, event: &str) -> Vec<Vec<OracleFrame>> {
-    let out = Command::new(jdk.tool("jfr"))
-        .args([
-            "print",
-            "--json",
-            "--stack-depth",
-            "4096",
-            "--events",
-            event,
-        ])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "jfr print {} failed", path.display());
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut stacks = Vec::new();
-    for ev in v["recording"]["events"].as_array().unwrap() {
+    for ev in jdk.jfr_events(path, event) {
         let frames = ev["values"]["stackTrace"]["frames"]
             .as_array()
             .cloned()
