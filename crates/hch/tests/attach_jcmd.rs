@@ -25,6 +25,22 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// `hch jcmd PID COMMAND` succeeded and printed what the JDK's jcmd prints for it.
+fn assert_like_jcmd(jdk: &Jdk, pid: u32, command: &str) {
+    let mut args = vec!["jcmd".to_string(), pid.to_string()];
+    args.extend(command.split(' ').map(String::from));
+    let ours = hch(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let err = text(&ours.stderr);
+    assert_eq!(
+        ours.status.code(),
+        Some(0),
+        "{} {command}: {err}",
+        jdk.label()
+    );
+    let theirs = text(&jcmd(jdk, pid, command).stdout);
+    assert_eq!(text(&ours.stdout), theirs, "{} {command}", jdk.label());
+}
+
 /// hch exited with `code` and its error names `cause`.
 fn assert_error(out: &Output, code: i32, cause: &str) {
     let err = text(&out.stderr);
@@ -48,26 +64,9 @@ const STABLE: &[&str] = &[
 fn same_output_as_jcmd_on_every_jdk() {
     for jdk in require_jdks() {
         let jvm = Jvm::start(&jdk, "Park", &Launch::args(["0", "1"]));
-        let pid = jvm.pid.to_string();
         // hch goes first, so it is hch that starts the attach listener.
         for command in STABLE {
-            let mut args = vec!["jcmd", pid.as_str()];
-            args.extend(command.split(' '));
-            let ours = hch(&args);
-            let theirs = jcmd(&jdk, jvm.pid, command);
-            assert_eq!(
-                ours.status.code(),
-                Some(0),
-                "{} {command}: {}",
-                jdk.label(),
-                text(&ours.stderr)
-            );
-            assert_eq!(
-                text(&ours.stdout),
-                text(&theirs.stdout),
-                "{} {command}",
-                jdk.label()
-            );
+            assert_like_jcmd(&jdk, jvm.pid, command);
         }
     }
 }
@@ -147,18 +146,7 @@ fn a_jvm_without_sigquit_handler_is_reached_through_its_startup_listener() {
     // -Xrs: the JVM does not catch SIGQUIT, so it starts the listener at start-up instead.
     for jdk in require_jdks() {
         let jvm = Jvm::start(&jdk, "Park", &Launch::args(["0", "1"]).jvm(["-Xrs"]));
-        let out = hch(&["jcmd", &jvm.pid.to_string(), "VM.version"]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}: {}",
-            jdk.label(),
-            text(&out.stderr)
-        );
-        assert_eq!(
-            text(&out.stdout),
-            text(&jcmd(&jdk, jvm.pid, "VM.version").stdout)
-        );
+        assert_like_jcmd(&jdk, jvm.pid, "VM.version");
     }
 }
 
@@ -220,18 +208,7 @@ fn other_users_jvms_as_root_and_as_that_user() {
         let theirs = Jvm::start(&jdk, "Park", &launch);
         let pid = theirs.java_pid().to_string();
         // Root takes the JVM's uid for the handshake (its trigger file must be the JVM's).
-        let out = hch(&["jcmd", &pid, "VM.version"]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}: {}",
-            jdk.label(),
-            text(&out.stderr)
-        );
-        assert_eq!(
-            text(&out.stdout),
-            text(&jcmd(&jdk, theirs.java_pid(), "VM.version").stdout)
-        );
+        assert_like_jcmd(&jdk, theirs.java_pid(), "VM.version");
         // The JVM's own user gets the same answer without root.
         let bin = env!("CARGO_BIN_EXE_hch");
         let same_user = Command::new(&as_nobody[0])
