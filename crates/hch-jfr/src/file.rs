@@ -212,9 +212,9 @@ impl JfrFile {
                 .par_iter()
                 .with_max_len(1)
                 .map(|s| {
-                    let bytes = self.read_at(s.start, s.size as usize)?;
-                    let chunk = Chunk::parse_cached(&bytes, s.index, s.start, &cache)?;
-                    f(&chunk)
+                    self.with_chunk_bytes(s, |bytes| {
+                        f(&Chunk::parse_cached(bytes, s.index, s.start, &cache)?)
+                    })
                 })
                 .collect();
             for (s, r) in group.iter().zip(outcomes) {
@@ -320,10 +320,10 @@ impl JfrFile {
         let (spans, walk_error) = self.chunk_spans();
         let cache = MetadataCache::default();
         for s in &spans {
-            let bytes = self.read_at(s.start, s.size as usize)?;
-            let chunk = Chunk::parse_cached(&bytes, s.index, s.start, &cache)
-                .map_err(|e| self.locate(e))?;
-            f(&chunk).map_err(|e| self.locate(e))?;
+            self.with_chunk_bytes(s, |bytes| {
+                f(&Chunk::parse_cached(bytes, s.index, s.start, &cache)?)
+            })
+            .map_err(|e| self.locate(e))?;
         }
         walk_error.map_or(Ok(()), Err)
     }
