@@ -1,14 +1,19 @@
 //! Finding the JVMs on this host, also those in containers, without attaching to any: a process
 //! is a JVM when `libjvm.so` is in its memory map; its version, vendor and main class come from
-//! its hsperfdata file under `/proc/<pid>/root/tmp`, or else from its command line and JDK.
+//! its hsperfdata file in its own `/tmp`, or else from its command line and JDK.
+//!
+//! A process's files are reached only inside its root and read under [`FileRules`]: a FIFO,
+//! a device or a link planted in a container's `/tmp` is skipped, not read.
 
 use std::fs;
-use std::io::Read;
-use std::os::unix::fs::FileTypeExt;
+use std::os::fd::AsFd;
+
+use rustix::fs::{Dir, FileType, OFlags};
 
 use crate::hsperf::PerfData;
-use crate::process::{jvm_options, read_status, same_namespace};
+use crate::process::{jvm_options, read_proc, read_status, same_namespace};
 use crate::procfs::{self, Status};
+use crate::root::{self, FileRules, TargetRoot};
 
 /// Whether hch can attach to a JVM, and if not, why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -96,7 +101,7 @@ pub fn list_jvms() -> Vec<JvmProcess> {
 /// Looks at one process; `None` when it is not a JVM (or is gone).
 pub fn probe(pid: u32, passwd: &str) -> Option<JvmProcess> {
     let status = read_status(pid).ok()?;
-    let maps = fs::read(format!("/proc/{pid}/maps"));
+    let maps = read_proc(pid, "maps");
     let (readable, java_home) = match &maps {
         Ok(m) => {
             let text = String::from_utf8_lossy(m);
@@ -108,14 +113,17 @@ pub fn probe(pid: u32, passwd: &str) -> Option<JvmProcess> {
         Err(_) => return None,
     };
     let ns_pid = status.ns_pid(pid);
-    let perf = perf_data(pid, ns_pid);
+    let root = readable.then(|| TargetRoot::of_process(pid).ok()).flatten();
+    let perf = root
+        .as_ref()
+        .and_then(|r| perf_data(r, ns_pid, status.euid()));
     let text = |key: &str| perf.as_ref().and_then(|p| p.text(key)).map(str::to_string);
-    let version =
-        text("java.property.java.version").or_else(|| release_version(pid, java_home.as_deref()));
+    let version = text("java.property.java.version")
+        .or_else(|| release_version(root.as_ref()?, java_home.as_deref()?));
     let main = text("sun.rt.javaCommand")
         .and_then(|c| c.split_whitespace().next().map(str::to_string))
         .or_else(|| main_from_cmdline(pid));
-    let attach = attach_state(pid, &status, readable, text("java.rt.vmArgs"));
+    let attach = attach_state(pid, &status, root.as_ref(), text("java.rt.vmArgs"));
     Some(JvmProcess {
         pid,
         ns_pid,
@@ -140,47 +148,73 @@ fn in_container(pid: u32) -> Option<bool> {
     }
 }
 
-/// The JVM's hsperfdata file, found under any user's directory in its own `/tmp`.
-fn perf_data(pid: u32, ns_pid: u32) -> Option<PerfData> {
-    let tmp = format!("/proc/{pid}/root/tmp");
-    let dirs = fs::read_dir(tmp).ok()?.filter_map(Result::ok);
-    let mut users = dirs.filter(|d| d.file_name().to_string_lossy().starts_with("hsperfdata_"));
-    users.find_map(|dir| PerfData::parse(&read_capped(&dir.path().join(ns_pid.to_string()))?).ok())
+/// The most hch reads of an hsperfdata file (32 KiB by default; `-XX:PerfDataMemorySize`
+/// rarely goes past a few hundred KiB).
+const MAX_PERF_DATA: u64 = 1 << 20;
+/// The most hch reads of a JDK's `release` file (under 2 KiB in every JDK).
+const MAX_RELEASE: u64 = 64 << 10;
+
+/// The JVM's hsperfdata file, found under any user's directory in its own `/tmp`: a regular
+/// file of the JVM's user with one link, of at most [`MAX_PERF_DATA`] bytes.
+fn perf_data(root: &TargetRoot, ns_pid: u32, uid: u32) -> Option<PerfData> {
+    let tmp = root.open_dir("/tmp").ok()?;
+    let listing = rustix::fs::openat(
+        &tmp,
+        ".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .ok()?;
+    let rules = FileRules {
+        owner: Some(uid),
+        max_len: MAX_PERF_DATA,
+        single_link: true,
+    };
+    let dirs = Dir::read_from(&listing).ok()?.filter_map(Result::ok);
+    let mut users = dirs.filter(|d| {
+        d.file_type() == FileType::Directory
+            && d.file_name().to_bytes().starts_with(b"hsperfdata_")
+    });
+    users.find_map(|d| {
+        let name = d.file_name().to_str().ok()?;
+        let dir = root.open_dir(&format!("/tmp/{name}")).ok()?;
+        let file = root::open_checked_at(dir.as_fd(), &ns_pid.to_string(), &rules).ok()?;
+        PerfData::parse(&root::read_capped(file, MAX_PERF_DATA).ok()?).ok()
+    })
 }
 
-/// A file's first MiB: hsperfdata files are 32 KiB by default, and a container's `/tmp` is
-/// not to be trusted with more.
-fn read_capped(path: &std::path::Path) -> Option<Vec<u8>> {
-    let mut bytes = Vec::new();
-    fs::File::open(path)
-        .ok()?
-        .take(1 << 20)
-        .read_to_end(&mut bytes)
-        .ok()?;
-    Some(bytes)
-}
-
-/// `JAVA_VERSION` from the JDK's `release` file, read through the JVM's root.
-fn release_version(pid: u32, java_home: Option<&str>) -> Option<String> {
-    let release = fs::read_to_string(format!("/proc/{pid}/root{}/release", java_home?)).ok()?;
-    procfs::release_version(&release)
+/// `JAVA_VERSION` from the JDK's `release` file, read inside the JVM's root. The file belongs
+/// to whoever installed the JDK, so only its kind, links and size are checked.
+fn release_version(root: &TargetRoot, java_home: &str) -> Option<String> {
+    let rules = FileRules {
+        owner: None,
+        max_len: MAX_RELEASE,
+        single_link: false,
+    };
+    let bytes = root.read(&format!("{java_home}/release"), &rules).ok()?;
+    procfs::release_version(&String::from_utf8_lossy(&bytes))
 }
 
 /// The main class from `/proc/<pid>/cmdline`, skipping the executable.
 fn main_from_cmdline(pid: u32) -> Option<String> {
-    let args = procfs::split_nul(&fs::read(format!("/proc/{pid}/cmdline")).ok()?);
+    let args = procfs::split_nul(&read_proc(pid, "cmdline").ok()?);
     procfs::main_of_command_line(args.get(1..)?)
 }
 
 /// Judges attachability from what can be seen without attaching.
-fn attach_state(pid: u32, status: &Status, readable: bool, vm_args: Option<String>) -> AttachState {
+fn attach_state(
+    pid: u32,
+    status: &Status,
+    root: Option<&TargetRoot>,
+    vm_args: Option<String>,
+) -> AttachState {
     let our_uid = rustix::process::geteuid().as_raw();
     if our_uid != 0 && status.euid() != our_uid {
         return AttachState::OtherUser;
     }
-    if !readable {
+    let Some(root) = root else {
         return AttachState::NoAccess;
-    }
+    };
     let mut options = jvm_options(pid);
     options.extend(
         vm_args
@@ -191,8 +225,14 @@ fn attach_state(pid: u32, status: &Status, readable: bool, vm_args: Option<Strin
     if procfs::attach_disabled(options.iter().map(String::as_str)) {
         return AttachState::Disabled;
     }
-    let socket = format!("/proc/{pid}/root/tmp/.java_pid{}", status.ns_pid(pid));
-    if fs::metadata(socket).is_ok_and(|m| m.file_type().is_socket()) {
+    let socket = format!("/tmp/.java_pid{}", status.ns_pid(pid));
+    let is_socket = root
+        .open(&socket, OFlags::PATH)
+        .and_then(|fd| Ok(rustix::fs::fstat(&fd)?))
+        .is_ok_and(|st| {
+            FileType::from_raw_mode(st.st_mode) == FileType::Socket && st.st_uid == status.euid()
+        });
+    if is_socket {
         return AttachState::Listening;
     }
     if !status.catches_sigquit() {

@@ -26,6 +26,7 @@ mod error;
 mod handshake;
 pub mod hsperf;
 mod os;
+pub mod root;
 mod process;
 pub mod procfs;
 pub mod protocol;

@@ -6,12 +6,16 @@ use std::io::{self, Read};
 use crate::error::AttachError;
 use crate::procfs::{self, Status};
 
-/// Reads `/proc/<pid>/<file>`; "missing" means the process is gone.
+/// The most hch reads of one `/proc` file: a process controls the size of its `environ`,
+/// `cmdline` and `maps`, and 64 MiB is far past any JVM's.
+const MAX_PROC_FILE: u64 = 64 << 20;
+
+/// Reads `/proc/<pid>/<file>` up to [`MAX_PROC_FILE`]; "missing" means the process is gone.
 pub(crate) fn read_proc(pid: u32, file: &str) -> Result<Vec<u8>, AttachError> {
     let path = format!("/proc/{pid}/{file}");
     // /proc files report size 0: start with a page so that small ones take one read.
     let mut bytes = Vec::with_capacity(4096);
-    let read = File::open(&path).and_then(|mut f| f.read_to_end(&mut bytes));
+    let read = File::open(&path).and_then(|f| f.take(MAX_PROC_FILE).read_to_end(&mut bytes));
     read.map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => AttachError::NoSuchProcess { pid },
         _ => AttachError::from_io(pid, format!("reading {path}"), e),

@@ -1,24 +1,21 @@
 //! The Linux driver: a JVM found by pid, its attach listener started on demand, one request per
-//! connection. Matches jattach: the namespace pid from `NStgid`, the target's `/tmp` through
-//! `/proc/<pid>/root/tmp`, `.attach_pid<nspid>` in its working directory and then its `/tmp`,
-//! SIGQUIT to the host pid, a bounded wait for `.java_pid<nspid>`, and, when hch is root and the
-//! JVM is another user's, its uid/gid and mount namespace (when it differs) on a helper thread
-//! (see `os`).
+//! connection. Like jattach: the namespace pid from `NStgid`, the target's `/tmp` inside its
+//! root, `.attach_pid<nspid>` there, SIGQUIT to the host pid, a bounded wait for
+//! `.java_pid<nspid>`, and, when hch is root and the JVM is another user's, its uid/gid on a
+//! helper thread (see `os`). Every path is resolved inside the JVM's root (see `root`).
 
 use std::io::{self, Read};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
-use std::time::Duration;
-
-use rustix::fs::{Mode, OFlags};
+use std::time::{Duration, Instant};
 
 use crate::error::AttachError;
 use crate::handshake::Listener;
-use crate::os::{self, Isolation};
+use crate::os;
 use crate::process::{self, read_start_time, read_status};
 use crate::procfs;
 use crate::protocol::{self, Capabilities, EncodeError, Reply};
+use crate::root::TargetRoot;
 
 /// How patient to be.
 #[derive(Debug, Clone)]
@@ -26,16 +23,20 @@ pub struct Options {
     /// How long to wait for the JVM's attach listener to come up after SIGQUIT (the JDK's
     /// default is 10 s, jattach's about 6 s).
     pub timeout: Duration,
-    /// How long to wait for a reply once connected; `None` waits as long as the command runs
-    /// (a heap dump can take minutes), as `jcmd` does.
-    pub reply_timeout: Option<Duration>,
+    /// The longest a whole reply may take once connected, however the JVM trickles it (a
+    /// heap dump can take minutes; a hostile socket must not hold hch forever).
+    pub reply_timeout: Duration,
 }
+
+/// The default reply deadline: long enough for a `Thread.print` of a busy JVM or a class
+/// histogram, short enough that a silent peer does not hold hch.
+pub const DEFAULT_REPLY_TIMEOUT: Duration = Duration::from_secs(300);
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             timeout: Duration::from_secs(10),
-            reply_timeout: None,
+            reply_timeout: DEFAULT_REPLY_TIMEOUT,
         }
     }
 }
@@ -49,7 +50,10 @@ pub struct Vm {
     uid: u32,
     gid: u32,
     start_time: u64,
-    iso: Isolation,
+    root: TargetRoot,
+    tmp: OwnedFd,
+    /// The uid and gid to connect as (a helper thread), when hch is root and the JVM is not.
+    creds: Option<(u32, u32)>,
     options: Options,
     caps: Option<Capabilities>,
 }
@@ -71,7 +75,15 @@ impl Vm {
                 our_uid,
             });
         }
-        let iso = isolation_for(pid, our_uid, (uid, gid))?;
+        let root = TargetRoot::of_process(pid)
+            .map_err(|e| AttachError::from_io(pid, format!("opening /proc/{pid}/root"), e))?;
+        if read_start_time(pid)? != start_time {
+            return Err(AttachError::NoSuchProcess { pid }); // the pid was reused meanwhile
+        }
+        let tmp = root
+            .open_dir("/tmp")
+            .map_err(|e| AttachError::from_io(pid, "opening the JVM's /tmp", e))?;
+        let creds = (our_uid == 0 && (uid, gid) != (0, 0)).then_some((uid, gid));
         let (ns_pid, options, caps) = (status.ns_pid(pid), options.clone(), None);
         Ok(Vm {
             pid,
@@ -79,7 +91,9 @@ impl Vm {
             uid,
             gid,
             start_time,
-            iso,
+            root,
+            tmp,
+            creds,
             options,
             caps,
         })
@@ -100,9 +114,14 @@ impl Vm {
         (self.uid, self.gid)
     }
 
-    /// The JVM's `/tmp` as hch reaches it: `/proc/<pid>/root/tmp`.
-    pub fn tmp_dir(&self) -> PathBuf {
-        PathBuf::from(format!("/proc/{}/root/tmp", self.pid))
+    /// The JVM's root directory: every path of the JVM resolves inside it.
+    pub fn root(&self) -> &TargetRoot {
+        &self.root
+    }
+
+    /// The JVM's `/tmp`, opened inside its root when the JVM was opened.
+    pub fn tmp_dir(&self) -> &OwnedFd {
+        &self.tmp
     }
 
     /// Whether the JVM still runs: the pid exists, is not a zombie, and is the same process.
@@ -148,11 +167,12 @@ impl Vm {
         let stream = self.connect()?;
         let pid = self.pid;
         let io_err = |doing: &str, e| AttachError::from_io(pid, doing, e);
+        let deadline = Instant::now() + self.options.reply_timeout;
         stream
-            .set_read_timeout(self.options.reply_timeout)
+            .set_write_timeout(Some(self.options.reply_timeout))
             .map_err(|e| io_err("configuring the socket", e))?;
         send_all(&stream, request).map_err(|e| io_err("sending the request", e))?;
-        let bytes = read_reply(&stream).map_err(|e| io_err("reading the reply", e))?;
+        let bytes = read_reply(&stream, deadline).map_err(|e| io_err("reading the reply", e))?;
         Reply::decode(bytes).map_err(|source| AttachError::Reply { pid, source })
     }
 
@@ -161,26 +181,26 @@ impl Vm {
         let listener = Listener {
             pid: self.pid,
             ns_pid: self.ns_pid,
+            uid: self.uid,
+            tmp: &self.tmp,
             timeout: self.options.timeout,
         };
-        if let Some(s) = self.as_target(|in_ns| listener.connect(in_ns))? {
+        if let Some(s) = self.as_target(|| listener.connect())? {
             return Ok(s);
         }
         self.check_before_signal()?;
-        let cwd = open_dir(&format!("/proc/{}/cwd", self.pid));
-        self.as_target(|in_ns| listener.start(in_ns, cwd.as_ref()))
+        self.as_target(|| listener.start())
     }
 
-    /// Runs `work` as the JVM's user in its mount namespace when hch is root (see `os`), else
-    /// right here. `work` learns whether it runs in the JVM's mount namespace.
-    fn as_target<T: Send>(
+    /// Runs `work` as the JVM's user when hch is root (see `os`), else right here.
+    pub fn as_target<T: Send>(
         &self,
-        work: impl FnOnce(bool) -> Result<T, AttachError> + Send,
+        work: impl FnOnce() -> Result<T, AttachError> + Send,
     ) -> Result<T, AttachError> {
-        if !self.iso.is_needed() {
-            return work(false);
-        }
-        os::run_as_target(&self.iso, work).map_err(|e| {
+        let Some(creds) = self.creds else {
+            return work();
+        };
+        os::run_as(creds, work).map_err(|e| {
             let doing = format!("taking uid {} and gid {} of the JVM", self.uid, self.gid);
             AttachError::from_io(self.pid, doing, e)
         })?
@@ -207,62 +227,43 @@ impl Vm {
     }
 }
 
-/// What to change to act as the target. Only root needs (and can) change anything, and only for
-/// a JVM of another user: root reaches any JVM's files through `/proc/<pid>/root`, and JVMs
-/// accept root as a peer, but a JVM in a user namespace sees the host's root as nobody. Acting
-/// as that JVM's user, `/proc/<pid>/root` may be closed to hch (the JVM is not dumpable when
-/// its binary belongs to an unmapped user), so hch also enters its mount namespace when that
-/// differs, as jattach does.
-fn isolation_for(pid: u32, our_uid: u32, (uid, gid): (u32, u32)) -> Result<Isolation, AttachError> {
-    if our_uid != 0 || (uid, gid) == (0, 0) {
-        return Ok(Isolation {
-            mnt: None,
-            creds: None,
-        });
-    }
-    let mnt = if process::same_namespace(pid, "mnt") != Some(false) {
-        None
-    } else {
-        let path = format!("/proc/{pid}/ns/mnt");
-        let fd = std::fs::File::open(&path)
-            .map_err(|e| AttachError::from_io(pid, format!("opening {path}"), e))?;
-        Some(OwnedFd::from(fd))
-    };
-    Ok(Isolation {
-        mnt,
-        creds: Some((uid, gid)),
-    })
-}
-
-/// Opens a directory as a handle only (no read permission needed), or `None`.
-fn open_dir(path: &str) -> Option<OwnedFd> {
-    rustix::fs::open(
-        path,
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .ok()
-}
-
 /// The largest answer accepted (a `Thread.print` of many thousand threads is tens of MB).
 const MAX_REPLY: u64 = 1 << 30;
 
-/// Reads until the JVM closes. A reset after some bytes keeps them (the JVM may close with our
-/// request unread, e.g. protocol 2 sent to JDK 17); a read timeout becomes `TimedOut`.
-fn read_reply(stream: &UnixStream) -> io::Result<Vec<u8>> {
+/// Reads until the JVM closes or the deadline passes, however slowly the bytes come. A reset
+/// after some bytes keeps them (the JVM may close with our request unread, e.g. protocol 2 sent
+/// to JDK 17).
+fn read_reply(mut stream: &UnixStream, deadline: Instant) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    match stream.take(MAX_REPLY + 1).read_to_end(&mut bytes) {
-        Ok(_) if bytes.len() as u64 > MAX_REPLY => Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("the reply is larger than {MAX_REPLY} bytes; is this socket really a JVM's?"),
-        )),
-        Ok(_) => Ok(bytes),
-        Err(e) if e.kind() == io::ErrorKind::ConnectionReset && !bytes.is_empty() => Ok(bytes),
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            "the JVM did not answer within the reply timeout",
-        )),
-        Err(e) => Err(e),
+    let mut buf = [0u8; 64 << 10];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "the JVM did not finish its reply in time ({} bytes so far); give a longer --timeout for slow commands",
+                    bytes.len()
+                ),
+            ));
+        }
+        stream.set_read_timeout(Some(left))?;
+        match stream.read(&mut buf) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) if (bytes.len() + n) as u64 > MAX_REPLY => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("the reply is larger than {MAX_REPLY} bytes; is this socket really a JVM's?"),
+                ))
+            }
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset && !bytes.is_empty() => {
+                return Ok(bytes)
+            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 

@@ -1,27 +1,36 @@
 //! A JVM on this host, reached by PID through the attach mechanism. Files the JVM must read or
-//! has written live in its own `/tmp`, which hch reaches through `/proc/<pid>/root/tmp` (also
-//! inside a container); the JVM sees them as `/tmp/<name>`.
+//! has written live in its own `/tmp`, which hch reaches only through a handle opened inside
+//! the JVM's root (see `hch_attach::root`); the JVM sees them as `/tmp/<name>`.
+//!
+//! hch creates only new files there (`O_EXCL`, no symlink followed), reads back only the files
+//! it named, and only when they are regular files of the JVM's user with one link, not sparse,
+//! and under a size cap; it removes only those files, and only while the name still names the
+//! file it created or read.
 
+use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read, Write};
-use std::os::fd::OwnedFd;
+use std::io::{self, Write};
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use hch_attach::root::{self, FileId, FileRules};
 use hch_attach::{AttachError, Options, Vm};
-use rustix::fs::{AtFlags, Mode, OFlags};
 
 use crate::{Target, TargetError};
 
 /// Numbers the files this process places, so that names never collide.
 static NEXT_FILE: AtomicU32 = AtomicU32::new(0);
 
+/// The largest file hch reads back from a JVM: a recording of hch's few events is a few MB a
+/// minute, so 1 GiB is hours of profile, and no container can make hch hold more.
+pub const MAX_READ_BACK: u64 = 1 << 30;
+
 /// A local JVM by PID.
 #[derive(Debug)]
 pub struct LocalTarget {
     vm: Vm,
-    /// The JVM's `/tmp`, opened on first use. The handle stays valid after the JVM exits, so
-    /// files can still be removed then.
-    tmp: Option<OwnedFd>,
+    /// The files hch placed in the JVM's `/tmp`, by name: the inodes it may remove.
+    placed: HashMap<String, Vec<FileId>>,
 }
 
 impl LocalTarget {
@@ -31,7 +40,10 @@ impl LocalTarget {
             target: format!("pid {pid}"),
             source,
         })?;
-        Ok(LocalTarget { vm, tmp: None })
+        Ok(LocalTarget {
+            vm,
+            placed: HashMap::new(),
+        })
     }
 
     /// The attach connection itself, for raw replies (`hch jcmd` prints them byte for byte).
@@ -53,18 +65,6 @@ impl LocalTarget {
         }
     }
 
-    /// The handle on the JVM's `/tmp`.
-    fn tmp_dir(&mut self) -> Result<&OwnedFd, TargetError> {
-        if self.tmp.is_none() {
-            let path = self.vm.tmp_dir();
-            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-            let fd = rustix::fs::open(&path, flags, Mode::empty())
-                .map_err(|e| self.io_error(&format!("opening {}", path.display()), e.into()))?;
-            self.tmp = Some(fd);
-        }
-        Ok(self.tmp.as_ref().expect("just opened"))
-    }
-
     /// Gives a file hch created to the JVM's user, when hch runs as root for another user.
     fn hand_over(&self, fd: &OwnedFd) -> io::Result<()> {
         let (uid, gid) = self.vm.owner();
@@ -80,16 +80,26 @@ impl LocalTarget {
 
     /// Creates a new file in the JVM's `/tmp` (never following or reusing an existing name).
     fn create_new(&mut self, name: &str) -> Result<(OwnedFd, String), TargetError> {
-        let flags =
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         loop {
             let n = NEXT_FILE.fetch_add(1, Ordering::Relaxed);
             let file = format!("hch-{}-{n}-{name}", std::process::id());
-            match rustix::fs::openat(self.tmp_dir()?, &file, flags, Mode::from_raw_mode(0o644)) {
-                Ok(fd) => return Ok((fd, file)),
-                Err(rustix::io::Errno::EXIST) => continue,
-                Err(e) => return Err(self.io_error(&format!("creating /tmp/{file}"), e.into())),
+            match root::create_new(self.vm.tmp_dir().as_fd(), &file, 0o644) {
+                Ok((fd, id)) => {
+                    self.placed.insert(file.clone(), vec![id]);
+                    return Ok((fd, file));
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(self.io_error(&format!("creating /tmp/{file}"), e)),
             }
+        }
+    }
+
+    /// The rules for a file the JVM wrote at hch's request.
+    fn read_back_rules(&self) -> FileRules {
+        FileRules {
+            owner: Some(self.vm.owner().0),
+            max_len: MAX_READ_BACK,
+            single_link: true,
         }
     }
 }
@@ -98,6 +108,20 @@ impl LocalTarget {
 fn tmp_name(jvm_path: &str) -> Option<&str> {
     let name = jvm_path.strip_prefix("/tmp/")?;
     (!name.is_empty() && !name.contains('/') && name != "..").then_some(name)
+}
+
+/// Refuses a sparse file: a file JFR wrote holds its bytes, while a hole-punched giant costs
+/// nothing to make and a lot to read.
+fn check_not_sparse(file: &File) -> io::Result<()> {
+    let st = rustix::fs::fstat(file)?;
+    let (len, stored) = (st.st_size as u64, st.st_blocks as u64 * 512);
+    if len > (1 << 20) && stored < len / 2 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("sparse: {len} bytes long but {stored} stored; not a recording the JVM wrote"),
+        ));
+    }
+    Ok(())
 }
 
 impl Target for LocalTarget {
@@ -137,34 +161,38 @@ impl Target for LocalTarget {
     }
 
     fn read_file(&mut self, jvm_path: &str) -> Result<Vec<u8>, TargetError> {
-        let opened = match tmp_name(jvm_path) {
-            Some(name) => {
-                let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-                rustix::fs::openat(self.tmp_dir()?, name, flags, Mode::empty())
-                    .map(File::from)
-                    .map_err(io::Error::from)
-            }
-            None => File::open(format!("/proc/{}/root{jvm_path}", self.vm.pid())),
+        let Some(name) = tmp_name(jvm_path).filter(|n| self.placed.contains_key(*n)) else {
+            let source = io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "hch reads back only files it placed in the JVM's /tmp",
+            );
+            return Err(self.io_error(&format!("reading {jvm_path}"), source));
         };
-        let mut bytes = Vec::new();
-        opened
-            .and_then(|mut f| f.read_to_end(&mut bytes))
-            .map_err(|e| self.io_error(&format!("reading {jvm_path}"), e))?;
-        Ok(bytes)
+        let name = name.to_string();
+        let rules = self.read_back_rules();
+        let read = root::open_checked_at(self.vm.tmp_dir().as_fd(), &name, &rules)
+            .and_then(|f| {
+                check_not_sparse(&f)?;
+                let id = FileId::of(f.as_fd())?;
+                self.placed.entry(name.clone()).or_default().push(id);
+                root::read_capped(f, rules.max_len)
+            });
+        read.map_err(|e| self.io_error(&format!("reading {jvm_path}"), e))
     }
 
     fn remove_file(&mut self, jvm_path: &str) -> Result<(), TargetError> {
-        let removed = match tmp_name(jvm_path) {
-            Some(name) => rustix::fs::unlinkat(self.tmp_dir()?, name, AtFlags::empty())
-                .map_err(io::Error::from),
-            None => std::fs::remove_file(format!("/proc/{}/root{jvm_path}", self.vm.pid())),
+        let Some(ids) = tmp_name(jvm_path).and_then(|n| self.placed.remove(n)) else {
+            return Ok(()); // not hch's: never removed
         };
-        match removed {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                Err(self.io_error(&format!("removing {jvm_path}"), e))
+        let name = tmp_name(jvm_path).expect("checked above");
+        for id in ids {
+            match root::remove_if_same(self.vm.tmp_dir().as_fd(), name, id) {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(e) => return Err(self.io_error(&format!("removing {jvm_path}"), e)),
             }
-            _ => Ok(()),
         }
+        Ok(())
     }
 
     fn check_alive(&mut self) -> Result<(), TargetError> {

@@ -1,6 +1,7 @@
 //! `hch directives …` and `hch apply`: check directives files (hch's rules and a real JVM's
 //! parser) and manage a live JVM's directive stack.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
@@ -34,6 +35,10 @@ pub struct TargetFileArgs {
     /// first); the JVM reads it from there, hch checks the local FILE.
     #[arg(long, value_name = "PATH")]
     pub remote_path: Option<String>,
+    /// Also let this JDK's own start-up parser judge the file first (a JDK home or its `java`,
+    /// on this host). hch never runs anything of the target's.
+    #[arg(long, value_name = "JAVA_HOME")]
+    pub java: Option<PathBuf>,
     #[command(flatten)]
     pub connect: Connect,
 }
@@ -127,8 +132,9 @@ fn print_outcome(o: &hch_target::directives::DirectivesOutcome) {
     eprintln!("hch: note: {}", o.note);
 }
 
-/// Checks the file for the target's JVM (hch's rules and, when the target's own `java` can be
-/// run, its parser), then adds it. A file the JVM would reject is not sent (exit 6).
+/// Checks the file for the target's JVM (hch's rules for its release, and the parser of a JDK
+/// the operator named with `--java`), then adds it; the JVM's own answer is checked after. A
+/// file the JVM would reject is not sent (exit 6). Nothing of the target's is ever executed.
 fn run_apply(a: TargetFileArgs, mode: ApplyMode) -> anyhow::Result<Status> {
     let Some(file) = a.file else {
         return Err(coded(
@@ -137,43 +143,33 @@ fn run_apply(a: TargetFileArgs, mode: ApplyMode) -> anyhow::Result<Status> {
         ));
     };
     let text = read_file(&file)?;
-    let java = local_java(&a.target);
-    let jvm = java.as_deref().and_then(|j| jvm_verdict(j, &file).ok());
-    let feature = jvm.as_ref().and_then(|v| v.feature);
-    // Without the target's release, a file counts as bad only when every checked JDK refuses it.
-    let reports: Vec<Report> = feature
-        .map_or(vec![17, 25], |f| vec![f])
-        .into_iter()
-        .map(|f| {
-            check(
-                &text,
-                CheckTarget {
-                    feature: f,
-                    hot_option: false,
-                },
-            )
-        })
-        .collect();
-    for r in reports.iter().filter(|r| !r.accepted) {
-        print_report(&file, r);
+    let jvm = a.java.as_deref().map(|j| jvm_verdict(j, &file)).transpose()?;
+    let mut t = a.connect.open(&a.target)?;
+    let info = hch_target::info::JvmInfo::gather(t.as_mut())?;
+    let hot_option = info.hot_code_heap.as_ref().is_some_and(|h| h.enabled);
+    let report = check(
+        &text,
+        CheckTarget {
+            feature: info.feature,
+            hot_option,
+        },
+    );
+    if !report.accepted {
+        print_report(&file, &report);
     }
-    let mut rejected = reports.iter().all(|r| !r.accepted);
+    let mut rejected = !report.accepted;
     if let Some(v) = &jvm {
-        // The JVM's own parser has the last word over hch's rules.
-        rejected = !v.accepted;
-        if rejected {
-            println!("{}", v.describe(&file));
-        }
+        println!("{}", v.describe(&file));
+        rejected |= !v.accepted;
     }
     if rejected {
         eprintln!(
             "hch: {} was not sent to {}: the JVM would reject it (see above)",
             file.display(),
-            a.target
+            t.describe()
         );
         return Ok(Status(6));
     }
-    let mut t = a.connect.open(&a.target)?;
     if let Some(path) = &a.remote_path {
         return add_remote_path(t.as_mut(), path, mode);
     }
@@ -198,31 +194,28 @@ fn add_remote_path(t: &mut dyn Target, path: &str, mode: ApplyMode) -> anyhow::R
     Ok(Status(0))
 }
 
-/// The target's own `java` (`/proc/PID/exe`), when the target is a local PID.
-fn local_java(spec: &str) -> Option<PathBuf> {
-    let pid: u32 = spec.parse().ok()?;
-    let exe = PathBuf::from(format!("/proc/{pid}/exe"));
-    std::fs::read_link(&exe)
-        .ok()
-        .filter(|p| p.file_name().is_some_and(|n| n == "java"))
-        .map(|_| exe)
-}
-
 /// Largest directives file read: HotSpot itself refuses files over a few MB.
 const MAX_FILE: u64 = 16 << 20;
 
-/// Reads a directives file with a size bound.
+/// Reads a directives file with a size bound, whatever it is (a device such as `/dev/zero`
+/// reports no size, so the bound is on the bytes read, not on the metadata).
 fn read_file(path: &Path) -> anyhow::Result<String> {
-    let len = std::fs::metadata(path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .len();
-    if len > MAX_FILE {
-        return Err(coded(5, format!("{}: {len} bytes; a directives file of more than {MAX_FILE} bytes is surely not one", path.display())));
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(coded(5, format!("{}: more than {MAX_FILE} bytes; a directives file that large is surely not one", path.display())));
     }
-    std::fs::read_to_string(path).with_context(|| {
-        format!(
-            "reading {} (directives files are UTF-8 text)",
-            path.display()
+    String::from_utf8(bytes).map_err(|e| {
+        coded(
+            5,
+            format!(
+                "{}: not UTF-8 text at byte {} (directives files are UTF-8 JSON)",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ),
         )
     })
 }
