@@ -282,7 +282,11 @@ pub fn compile(jdk: &Jdk, source: &Path) -> PathBuf {
     }
     // Compile into a private dir, then rename: other tests, threads and processes may race us.
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = classes_dir().join(format!(".{stem}-jdk{}-{}-{n}", jdk.feature, std::process::id()));
+    let tmp = classes_dir().join(format!(
+        ".{stem}-jdk{}-{}-{n}",
+        jdk.feature,
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&tmp);
     let status = Command::new(jdk.tool("javac"))
         .args(["-nowarn", "-d"])
