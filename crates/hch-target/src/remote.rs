@@ -322,8 +322,20 @@ fn target_error(name: &str, command: Option<&str>, e: Error) -> TargetError {
         },
         (e, _) => TargetError::Unreachable {
             target: name.into(),
-            reason: e.to_string(),
+            reason: without_endpoint(name, e.to_string()),
         },
+    }
+}
+
+// "host:port: ..." after "cannot reach jmx host:port: " says the endpoint twice.
+fn without_endpoint(name: &str, reason: String) -> String {
+    let endpoint = name.strip_prefix("jmx ").unwrap_or(name);
+    match reason
+        .strip_prefix(endpoint)
+        .and_then(|r| r.strip_prefix(": "))
+    {
+        Some(rest) => rest.to_string(),
+        None => reason,
     }
 }
 
