@@ -14,7 +14,7 @@ use crate::remote_args::RemoteArgs;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Connect {
     /// How long to wait for a local JVM to answer the attach handshake.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::duration::parse)]
     pub timeout: Duration,
     #[command(flatten)]
     pub remote: RemoteArgs,

@@ -32,10 +32,10 @@ pub struct Args {
     /// The JVM: a pid, or host:port for JMX.
     pub target: String,
     /// Time between snapshots.
-    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = crate::duration::parse)]
     pub every: Duration,
     /// Stop after this long (default: until Ctrl-C).
-    #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long = "for", value_name = "DURATION", value_parser = crate::duration::parse)]
     pub duration: Option<Duration>,
     /// Take the codelist (costlier) every N snapshots.
     #[arg(long, default_value_t = 2, value_name = "N")]
