@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::cmd::codecache::{feature, snapshot, Snapshot};
 use crate::exit::{coded, Status};
-use crate::target_args::Connect;
+use crate::target_args::{target_arg, Connect};
 
 /// Examples shown by `hch watch --help`.
 pub const EXAMPLES: &str = "\
@@ -30,6 +30,7 @@ e.g. `+1.0 not-entrant versions of Unsafe.park per second`. Exit status 6 means 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The JVM: a pid, or host:port for JMX.
+    #[arg(value_name = "TARGET", value_parser = target_arg)]
     pub target: String,
     /// Time between snapshots.
     #[arg(long, default_value = "5s", value_parser = crate::duration::parse)]
