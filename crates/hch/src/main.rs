@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod cmd;
 mod duration;
 mod exit;
+mod http;
 mod os;
 mod output;
 mod remote_args;
