@@ -38,7 +38,8 @@ pub struct ConnectOptions {
     pub tls_ca: Option<PathBuf>,
     /// Accept any certificate (tests only; implies `tls`).
     pub tls_insecure: bool,
-    /// Connect timeout and the longest wait for one reply.
+    /// The deadline of each exchange: connecting with the TLS and JRMP handshakes, and each
+    /// call with its whole reply (not per read, so a server trickling bytes cannot stretch it).
     pub timeout: Duration,
     /// Idle time after which a cheap call keeps the connection: the agent drops connections
     /// idle for `jmx.remote.x.server.connection.timeout`, 120 s by default.
@@ -79,7 +80,7 @@ impl Client {
     /// The connector is reached at `host` (not the host name inside the stub, which a
     /// misconfigured `java.rmi.server.hostname` often gets wrong) and the stub's port.
     pub fn connect(host: &str, port: u16, opts: &ConnectOptions) -> Result<Client> {
-        let endpoint = format!("{host}:{port}");
+        let endpoint = crate::conn::endpoint(host, port);
         let tls = if opts.wants_tls() {
             Some(tls::config(
                 opts.tls_ca.as_deref(),
@@ -120,14 +121,14 @@ impl Client {
         signature: &[&str],
     ) -> Result<(Graph, Value)> {
         let msg = calls::invoke(&self.connection.objid, mbean, operation, params, signature);
-        self.round_trip(&msg, true)
+        self.round_trip(&msg, &format!("invoke {operation}"))
             .map_err(|e| self.denied(operation, e))
     }
 
     /// Reads an MBean attribute.
     pub fn get_attribute(&mut self, mbean: &str, attribute: &str) -> Result<(Graph, Value)> {
         let msg = calls::get_attribute(&self.connection.objid, mbean, attribute);
-        self.round_trip(&msg, true)
+        self.round_trip(&msg, &format!("getAttribute {attribute}"))
             .map_err(|e| self.denied(attribute, e))
     }
 
@@ -184,7 +185,8 @@ impl Client {
     /// A cheap call (`getDefaultDomain`) that keeps the agent from dropping the connection.
     pub fn heartbeat(&mut self) -> Result<()> {
         let msg = calls::get_default_domain(&self.connection.objid);
-        self.round_trip(&msg, true).map(drop)
+        self.round_trip(&msg, "getDefaultDomain (heartbeat)")
+            .map(drop)
     }
 
     /// Checks the socket with a JRMP Ping. It does not count as JMX activity: use
@@ -196,11 +198,11 @@ impl Client {
     /// Closes the JMX connection on the server (best effort) and the socket.
     pub fn close(mut self) {
         let msg = calls::close(&self.connection.objid);
-        let _ = self.conn.call(&msg, false);
+        let _ = self.conn.call(&msg, false, "close");
     }
 
-    fn round_trip(&mut self, msg: &[u8], has_value: bool) -> Result<(Graph, Value)> {
-        let r = self.conn.call(msg, has_value);
+    fn round_trip(&mut self, msg: &[u8], what: &str) -> Result<(Graph, Value)> {
+        let r = self.conn.call(msg, true, what);
         self.last_call = Instant::now();
         r?.into_result().map_err(|e| match e {
             Error::Remote(r) if r.has("java.rmi.NoSuchObjectException") => Error::Dropped {
@@ -229,7 +231,7 @@ impl Client {
 
 // Registry.lookup("jmxrmi"): the connector server's stub.
 fn lookup(registry: &mut Conn, endpoint: &str) -> Result<RemoteRef> {
-    let reply = registry.call(&calls::lookup("jmxrmi"), true)?;
+    let reply = registry.call(&calls::lookup("jmxrmi"), true, "Registry.lookup(jmxrmi)")?;
     let ack = reply.ack;
     let (graph, v) = reply.into_result().map_err(|e| lookup_error(endpoint, e))?;
     let server = jrmp::remote_ref(&graph, v)?;
@@ -245,7 +247,8 @@ fn login(
     creds: Option<&(String, String)>,
 ) -> Result<RemoteRef> {
     let creds = creds.map(|(u, p)| (u.as_str(), p.as_str()));
-    let reply = conn.call(&calls::new_client(&server.objid, creds), true)?;
+    let msg = calls::new_client(&server.objid, creds);
+    let reply = conn.call(&msg, true, "RMIServer.newClient (login)")?;
     let ack = reply.ack;
     let (graph, v) = reply
         .into_result()
@@ -282,7 +285,7 @@ fn connector(
     tls: Option<Arc<ClientConfig>>,
     opts: &ConnectOptions,
 ) -> Result<Conn> {
-    let endpoint = format!("{host}:{}", server.port);
+    let endpoint = crate::conn::endpoint(host, server.port);
     if server.tls() && tls.is_none() {
         let reason = "the JVM's connector uses TLS (com.sun.management.jmxremote.ssl=true): pass --tls with --tls-ca FILE (PEM of its certificate or CA)";
         return Err(Error::Tls {

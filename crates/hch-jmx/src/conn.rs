@@ -1,13 +1,15 @@
 //! One JRMP connection over TCP or TLS: the handshake, and calls whose replies are read exactly
-//! as far as the sans-IO parser says it needs, with timeouts and a cap on the reply size.
+//! as far as the sans-IO parser says it needs, each exchange under one overall deadline and the
+//! reply under a size cap.
 
 use std::io::{self, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use rustls::ClientConfig;
 
+use crate::deadline::{Deadline, Timed};
 use crate::error::{Error, Result};
 use crate::jrmp::{self, Return};
 use crate::tls::{self, TlsStream};
@@ -16,8 +18,18 @@ use crate::tls::{self, TlsStream};
 const MAX_REPLY: usize = 256 << 20;
 
 enum Stream {
-    Plain(TcpStream),
+    Plain(Timed),
     Tls(Box<TlsStream>),
+}
+
+impl Stream {
+    // The socket under TLS or not, whose deadline bounds every read and write.
+    fn sock(&mut self) -> &mut Timed {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => &mut s.sock,
+        }
+    }
 }
 
 impl Read for Stream {
@@ -51,6 +63,10 @@ pub(crate) struct Conn {
     buf: Vec<u8>,
     pub(crate) endpoint: String,
     pub(crate) tls: bool,
+    /// The deadline of each exchange: connect with handshakes, one call with its reply.
+    budget: Duration,
+    /// What the current exchange does, for messages (`the JRMP handshake`).
+    doing: String,
     /// Why the stream is out of step (a reply cut short or unparseable); no call may follow.
     broken: Option<String>,
 }
@@ -60,24 +76,36 @@ impl std::fmt::Debug for Conn {
         f.debug_struct("Conn")
             .field("endpoint", &self.endpoint)
             .field("tls", &self.tls)
+            .field("budget", &self.budget)
             .finish()
     }
 }
 
+/// `host:port`, with an IPv6 address in brackets.
+pub(crate) fn endpoint(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 impl Conn {
+    /// Connects, runs the TLS and JRMP handshakes, all within one `budget`.
     pub(crate) fn open(
         host: &str,
         port: u16,
         tls: Option<Arc<ClientConfig>>,
-        timeout: Duration,
+        budget: Duration,
     ) -> Result<Conn> {
-        let endpoint = format!("{host}:{port}");
-        let tcp = tcp_connect(host, port, timeout, &endpoint)?;
+        let endpoint = endpoint(host, port);
+        let deadline = Deadline::after(budget);
+        let sock = Timed::new(tcp_connect(host, port, deadline, &endpoint)?, deadline);
         let is_tls = tls.is_some();
         let stream = match tls {
-            None => Stream::Plain(tcp),
+            None => Stream::Plain(sock),
             Some(cfg) => Stream::Tls(Box::new(
-                tls::connect(tcp, host, cfg).map_err(|e| tls_error(&endpoint, e))?,
+                tls::connect(sock, host, cfg).map_err(|e| tls_error(&endpoint, deadline, e))?,
             )),
         };
         let mut conn = Conn {
@@ -85,6 +113,8 @@ impl Conn {
             buf: Vec::new(),
             endpoint,
             tls: is_tls,
+            budget,
+            doing: "the JRMP handshake".into(),
             broken: None,
         };
         conn.handshake()?;
@@ -104,20 +134,26 @@ impl Conn {
         self.send(&jrmp::client_endpoint(&seen.host))
     }
 
-    pub(crate) fn send(&mut self, bytes: &[u8]) -> Result<()> {
-        let ctx = || format!("sending to {}", self.endpoint);
-        self.stream.write_all(bytes).map_err(|e| Error::Io {
-            context: ctx(),
-            source: e,
-        })?;
-        self.stream.flush().map_err(|e| Error::Io {
-            context: ctx(),
-            source: e,
-        })
+    // Starts an exchange: a fresh deadline for everything until the next one.
+    fn begin(&mut self, doing: String) {
+        self.doing = doing;
+        self.stream
+            .sock()
+            .set_deadline(Deadline::after(self.budget));
     }
 
-    // Sends a Call and parses its Return, reading as much as the parser says is missing.
-    pub(crate) fn call(&mut self, msg: &[u8], has_value: bool) -> Result<Return> {
+    /// Sends bytes within the current exchange's deadline.
+    pub(crate) fn send(&mut self, bytes: &[u8]) -> Result<()> {
+        let r = self
+            .stream
+            .write_all(bytes)
+            .and_then(|()| self.stream.flush());
+        r.map_err(|e| self.io_error(e, "sending to"))
+    }
+
+    /// Sends a Call and parses its Return, reading as much as the parser says is missing; the
+    /// whole exchange has one deadline. `what` names the call for messages.
+    pub(crate) fn call(&mut self, msg: &[u8], has_value: bool, what: &str) -> Result<Return> {
         if let Some(why) = &self.broken {
             let context = format!(
                 "{}: the connection failed earlier ({why}); connect again",
@@ -128,6 +164,7 @@ impl Conn {
                 source: io::ErrorKind::NotConnected.into(),
             });
         }
+        self.begin(format!("the call {what}"));
         let r = self.send(msg).and_then(|()| self.read_return(has_value));
         if let Err(e) = &r {
             // JRMP has no framing: after a failed reply the next one cannot be found.
@@ -139,6 +176,7 @@ impl Conn {
 
     /// Transport-level liveness: Ping, answered by PingAck.
     pub(crate) fn ping(&mut self) -> Result<()> {
+        self.begin("a JRMP ping".into());
         self.send(&[jrmp::PING])?;
         if self.buf.is_empty() {
             self.fill(1)?;
@@ -182,77 +220,127 @@ impl Conn {
         let mut chunk = vec![0u8; needed.max(self.buf.len()).clamp(64 << 10, 16 << 20)];
         while self.buf.len() < target {
             let n = match self.stream.read(&mut chunk) {
-                Ok(0) => return Err(self.closed(None)),
+                Ok(0) => return Err(self.closed()),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(self.closed(Some(e))),
+                Err(e) => return Err(self.io_error(e, "reading from")),
             };
             self.buf.extend_from_slice(&chunk[..n]);
         }
         Ok(())
     }
 
-    fn closed(&self, e: Option<io::Error>) -> Error {
+    // The server hung up before the reply was complete.
+    fn closed(&self) -> Error {
+        let context = format!(
+            "{} closed the connection mid-reply after {} bytes, during {}",
+            self.endpoint,
+            self.buf.len(),
+            self.doing
+        );
+        Error::Io {
+            context,
+            source: io::ErrorKind::UnexpectedEof.into(),
+        }
+    }
+
+    // A socket error: a passed deadline is a Timeout naming the exchange and its budget.
+    fn io_error(&mut self, e: io::Error, verb: &str) -> Error {
         let got = self.buf.len();
-        let (context, source) = match e {
-            Some(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                (
-                    format!(
-                        "no complete reply from {} in time ({got} bytes so far)",
-                        self.endpoint
-                    ),
-                    e,
-                )
-            }
-            Some(e) => (
-                format!(
-                    "reading from {} ({got} bytes of the reply so far)",
-                    self.endpoint
-                ),
-                e,
-            ),
-            None => (
-                format!(
-                    "{} closed the connection mid-reply after {got} bytes",
-                    self.endpoint
-                ),
-                io::Error::from(io::ErrorKind::UnexpectedEof),
-            ),
-        };
-        Error::Io { context, source }
+        if e.kind() == io::ErrorKind::TimedOut {
+            return Error::Timeout {
+                endpoint: self.endpoint.clone(),
+                doing: self.doing.clone(),
+                deadline: self.stream.sock().deadline().budget(),
+                got,
+            };
+        }
+        let context = format!(
+            "{verb} {} during {} ({got} bytes of the reply so far)",
+            self.endpoint, self.doing
+        );
+        Error::Io { context, source: e }
     }
 }
 
-fn tcp_connect(host: &str, port: u16, timeout: Duration, endpoint: &str) -> Result<TcpStream> {
-    let io_err = |context: String, source| Error::Io { context, source };
-    let addrs = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| io_err(format!("resolving {endpoint}"), e))?;
+// Resolves and connects within the deadline, trying each address in turn.
+fn tcp_connect(host: &str, port: u16, deadline: Deadline, endpoint: &str) -> Result<TcpStream> {
+    let timeout = |doing: &str| Error::Timeout {
+        endpoint: endpoint.into(),
+        doing: doing.into(),
+        deadline: deadline.budget(),
+        got: 0,
+    };
     let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
-    for addr in addrs {
-        match TcpStream::connect_timeout(&addr, timeout) {
+    for addr in resolve(host, port, deadline, endpoint)? {
+        let left = deadline.left().ok_or_else(|| timeout("connecting"))?;
+        match TcpStream::connect_timeout(&addr, left) {
             Ok(s) => {
-                let setup = s
-                    .set_nodelay(true)
-                    .and(s.set_read_timeout(Some(timeout)))
-                    .and(s.set_write_timeout(Some(timeout)));
-                setup.map_err(|e| io_err(format!("configuring the socket to {endpoint}"), e))?;
+                s.set_nodelay(true).map_err(|e| Error::Io {
+                    context: format!("configuring the socket to {endpoint}"),
+                    source: e,
+                })?;
                 return Ok(s);
             }
             Err(e) => last = e,
         }
     }
-    Err(io_err(format!("connecting to {endpoint} (is the JVM started with -Dcom.sun.management.jmxremote.port?)"), last))
+    if matches!(
+        last.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+    ) {
+        return Err(timeout("connecting"));
+    }
+    Err(Error::Io {
+        context: format!(
+            "connecting to {endpoint} (is the JVM started with -Dcom.sun.management.jmxremote.port?)"
+        ),
+        source: last,
+    })
+}
+
+// The host's addresses. getaddrinfo has no timeout, so a name is resolved on a helper thread
+// that is left to finish on its own if the deadline passes first.
+fn resolve(host: &str, port: u16, deadline: Deadline, endpoint: &str) -> Result<Vec<SocketAddr>> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let io_err = |source| Error::Io {
+        context: format!("resolving {endpoint}"),
+        source,
+    };
+    let (tx, rx) = mpsc::channel();
+    let name = host.to_string();
+    std::thread::Builder::new()
+        .name("hch-jmx-resolve".into())
+        .spawn(move || {
+            let _ = tx.send((name.as_str(), port).to_socket_addrs().map(Vec::from_iter));
+        })
+        .map_err(io_err)?;
+    let timeout = || Error::Timeout {
+        endpoint: endpoint.into(),
+        doing: "resolving the host name".into(),
+        deadline: deadline.budget(),
+        got: 0,
+    };
+    let left = deadline.left().ok_or_else(timeout)?;
+    match rx.recv_timeout(left) {
+        Ok(r) => r.map_err(io_err),
+        Err(_) => Err(timeout()),
+    }
 }
 
 // A handshake failure: a plain server closes on our hello; anything else is a certificate or
 // protocol problem reported as is.
-fn tls_error(endpoint: &str, e: io::Error) -> Error {
+fn tls_error(endpoint: &str, deadline: Deadline, e: io::Error) -> Error {
+    if e.kind() == io::ErrorKind::TimedOut {
+        return Error::Timeout {
+            endpoint: endpoint.into(),
+            doing: "the TLS handshake".into(),
+            deadline: deadline.budget(),
+            got: 0,
+        };
+    }
     let plain = matches!(
         e.kind(),
         io::ErrorKind::UnexpectedEof

@@ -30,6 +30,32 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// The server announced a length (of a string, array, block or host name) above what a JMX
+    /// agent ever sends; refused before waiting for the bytes or allocating for them.
+    #[error("reply at byte {offset} announces {claimed} {what}, above the limit of {limit}; the server is not a JMX agent or is hostile")]
+    TooLong {
+        /// Where the length was read.
+        offset: usize,
+        /// What the length counts.
+        what: &'static str,
+        /// The length announced.
+        claimed: u64,
+        /// The largest accepted.
+        limit: u64,
+    },
+    /// An exchange (connect, a handshake, or one call with its whole reply) did not finish
+    /// within its deadline, however the server spread its bytes.
+    #[error("{endpoint}: {doing} did not finish within the {} deadline ({got} bytes received); the server is too slow or hostile (raise --timeout if it is only slow)", crate::deadline::show(*.deadline))]
+    Timeout {
+        /// host:port.
+        endpoint: String,
+        /// What was being done, e.g. `the JRMP handshake`.
+        doing: String,
+        /// The exchange's whole budget.
+        deadline: std::time::Duration,
+        /// Bytes of the answer received before the deadline.
+        got: usize,
+    },
     /// The reply decoded fine but is not the kind of value the call returns.
     #[error("unexpected reply to {call}: expected {expected}, got {got}")]
     UnexpectedValue {

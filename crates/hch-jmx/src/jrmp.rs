@@ -23,6 +23,9 @@ pub const PING_ACK: u8 = 0x53;
 pub const DGC_ACK: u8 = 0x54;
 /// First byte of a TLS alert record: what a TLS port answers to a plain hello.
 pub const TLS_ALERT: u8 = 0x15;
+/// The longest host name accepted from a server (a DNS name has at most 253 bytes): in the
+/// ProtocolAck and in remote references.
+pub const MAX_HOST: usize = 255;
 
 /// `java.rmi.server.UID`: identifies a return for [`DGC_ACK`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,9 +101,23 @@ pub fn parse_protocol_ack(buf: &[u8], endpoint: &str) -> Result<(Endpoint, usize
         other => return Err(not_jrmp(endpoint, &format!("it answered 0x{other:02x}, not a JRMP ProtocolAck; is this the JMX port?"))),
     }
     let len = usize::from(u16::from_be_bytes(get(buf, 1)?));
+    check_host_len(len, 1)?;
     let host = mutf8::decode(buf.get(3..3 + len).ok_or(incomplete(buf, 3 + len))?);
     let port = i32::from_be_bytes(get(buf, 3 + len)?);
     Ok((Endpoint { host, port }, 3 + len + 4))
+}
+
+// A host name longer than any real one is refused before its bytes are awaited.
+fn check_host_len(len: usize, offset: usize) -> Result<()> {
+    if len > MAX_HOST {
+        return Err(Error::TooLong {
+            offset,
+            what: "bytes of host name",
+            claimed: len as u64,
+            limit: MAX_HOST as u64,
+        });
+    }
+    Ok(())
 }
 
 fn not_jrmp(endpoint: &str, hint: &str) -> Error {
@@ -229,6 +246,17 @@ fn shift(e: Error, by: usize) -> Error {
             what,
             limit,
         },
+        Error::TooLong {
+            offset,
+            what,
+            claimed,
+            limit,
+        } => Error::TooLong {
+            offset: offset + by,
+            what,
+            claimed,
+            limit,
+        },
         other => other,
     }
 }
@@ -322,7 +350,7 @@ fn parse_ref_data(data: &[u8], factory: Option<&str>, stub_class: String) -> Res
             })
         }
     };
-    let host = c.utf()?;
+    let host = c.host()?;
     let port = i32::from_be_bytes(c.take(4)?.try_into().expect("4 bytes"));
     let port = u16::try_from(port).map_err(|_| Error::Malformed {
         offset: c.pos,
@@ -363,6 +391,14 @@ impl Cursor<'_> {
 
     fn utf(&mut self) -> Result<String> {
         let n = u16::from_be_bytes(self.take(2)?.try_into().expect("2 bytes"));
+        Ok(mutf8::decode(self.take(n.into())?))
+    }
+
+    // A UTF string no longer than a host name can be.
+    fn host(&mut self) -> Result<String> {
+        let at = self.pos;
+        let n = u16::from_be_bytes(self.take(2)?.try_into().expect("2 bytes"));
+        check_host_len(n.into(), at)?;
         Ok(mutf8::decode(self.take(n.into())?))
     }
 }
@@ -425,5 +461,46 @@ fn parse_uid(b: &[u8]) -> Uid {
         unique: i32::from_be_bytes(b[0..4].try_into().expect("4 bytes")),
         time: be_i64(&b[4..12]),
         count: i16::from_be_bytes(b[12..14].try_into().expect("2 bytes")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Reference data: UnicastRef, a host name of `n` bytes, port 9010, an ObjID.
+    fn ref_data(n: u16) -> Vec<u8> {
+        let mut d = vec![0x00, 0x0a];
+        d.extend(b"UnicastRef");
+        d.extend(n.to_be_bytes());
+        d.extend(std::iter::repeat_n(b'h', n.into()));
+        d.extend(9010i32.to_be_bytes());
+        d.extend([0u8; 23]);
+        d
+    }
+
+    #[test]
+    fn stub_host_names_are_capped() {
+        let r = parse_ref_data(&ref_data(255), None, "Stub".into()).unwrap();
+        assert_eq!((r.host.len(), r.port), (255, 9010));
+        let e = parse_ref_data(&ref_data(0xffff), None, "Stub".into()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::TooLong {
+                    offset: 12,
+                    claimed: 65535,
+                    limit: 255,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn protocol_ack_host_names_are_capped() {
+        let e = parse_protocol_ack(&[PROTOCOL_ACK, 0x01, 0x00], "h:1").unwrap_err();
+        assert!(matches!(e, Error::TooLong { claimed: 256, .. }), "{e}");
     }
 }

@@ -14,8 +14,12 @@
 //!   Return, remote references) and [`calls`] work on byte slices and are tested byte for byte
 //!   against captures of real JDK clients and servers. [`Client`] is a thin blocking driver over
 //!   TCP or TLS (rustls).
-//! - Replies are untrusted: every length is checked against the bytes present before anything
-//!   is allocated, nesting depth and object counts are capped, and nothing panics.
+//! - Replies are untrusted: every length is checked against a cap and against the bytes present
+//!   before anything is allocated, nesting depth and object counts are capped, and nothing
+//!   panics.
+//! - Servers are untrusted too: every exchange (connect with the TLS and JRMP handshakes, one
+//!   call with its whole reply) has one overall deadline, [`ConnectOptions::timeout`], that a
+//!   server trickling bytes cannot stretch.
 //! - Only what the out-of-the-box JMX agent needs: no DGC leases (the connection is kept alive
 //!   by a cheap call instead), no class loading, no codebase annotations.
 
@@ -23,6 +27,7 @@ pub mod calls;
 mod client;
 mod conn;
 pub mod dcmd;
+mod deadline;
 mod error;
 pub mod jfr;
 pub mod jrmp;

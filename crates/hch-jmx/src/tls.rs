@@ -2,7 +2,6 @@
 //! from a PEM file, or an insecure mode for tests that accepts any certificate.
 
 use std::io;
-use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -15,10 +14,11 @@ use rustls::{
     StreamOwned,
 };
 
+use crate::deadline::Timed;
 use crate::error::{Error, Result};
 
-/// A TLS stream over TCP.
-pub type TlsStream = StreamOwned<ClientConnection, TcpStream>;
+/// A TLS stream over TCP whose socket keeps the exchange's deadline.
+pub(crate) type TlsStream = StreamOwned<ClientConnection, Timed>;
 
 /// Builds the client configuration from `--tls-ca FILE` or the insecure switch.
 pub fn config(ca: Option<&Path>, insecure: bool, endpoint: &str) -> Result<Arc<ClientConfig>> {
@@ -71,8 +71,9 @@ fn load_roots(path: &Path) -> Result<RootCertStore, String> {
 }
 
 /// Runs the handshake now, so that a plain server (which closes on our hello) is told apart
-/// from a certificate problem before any JRMP byte is sent.
-pub fn connect(tcp: TcpStream, host: &str, config: Arc<ClientConfig>) -> io::Result<TlsStream> {
+/// from a certificate problem before any JRMP byte is sent. The socket's deadline bounds the
+/// whole handshake.
+pub(crate) fn connect(tcp: Timed, host: &str, config: Arc<ClientConfig>) -> io::Result<TlsStream> {
     let name = ServerName::try_from(host.to_string())
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let conn = ClientConnection::new(config, name).map_err(io::Error::other)?;

@@ -1,5 +1,9 @@
 //! Faulty servers: a replay of real captured bytes, cut or corrupted, from a socket on
-//! 127.0.0.1. Each fault must end in a clear error, quickly, without a panic.
+//! 127.0.0.1, and hostile servers that trickle bytes or announce huge lengths. Each fault must
+//! end in a clear error, quickly (within the deadline), without a panic.
+
+#[path = "common/hostile.rs"]
+mod hostile;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -42,6 +46,13 @@ fn connect(port: u16) -> Error {
         ..ConnectOptions::default()
     };
     Client::connect("127.0.0.1", port, &opts).unwrap_err()
+}
+
+// Whether `e` is the deadline of `doing` on 127.0.0.1:`port`, with a budget of 2 s.
+fn is_timeout(e: &Error, port: u16, doing: &str) -> bool {
+    let endpoint = format!("127.0.0.1:{port}");
+    matches!(e, Error::Timeout { endpoint: ep, doing: d, deadline, .. }
+        if *ep == endpoint && d.contains(doing) && *deadline == Duration::from_secs(2))
 }
 
 #[test]
@@ -96,17 +107,74 @@ fn not_a_jrmp_server() {
 #[test]
 fn silent_server_times_out() {
     let t = Instant::now();
-    let e = connect(serve(Vec::new(), Duration::from_secs(5)));
+    let port = serve(Vec::new(), Duration::from_secs(5));
+    let e = connect(port);
+    assert!(is_timeout(&e, port, "JRMP handshake"), "{e}");
+    assert!(e.to_string().contains("within the 2s deadline"), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+}
+
+/// A server that sends its ProtocolAck's host name one byte every 200 ms: each byte would
+/// reset a per-read timeout, but the handshake's deadline holds.
+#[test]
+fn trickling_handshake_hits_the_deadline() {
+    let t = Instant::now();
+    let port = hostile::trickling_handshake();
+    let e = connect(port);
+    assert!(is_timeout(&e, port, "the JRMP handshake"), "{e}");
+    let took = t.elapsed();
     assert!(
-        matches!(&e, Error::Io { context, .. } if context.contains("in time")),
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(4),
+        "{took:?}"
+    );
+}
+
+/// The same during a reply: the registry lookup's Return arrives one byte every 200 ms.
+#[test]
+fn trickling_reply_hits_the_deadline() {
+    let t = Instant::now();
+    let port = hostile::trickling_reply();
+    let e = connect(port);
+    assert!(
+        is_timeout(&e, port, "the call Registry.lookup(jmxrmi)"),
         "{e}"
     );
+    assert!(matches!(&e, Error::Timeout { got, .. } if *got > 20), "{e}");
     assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+}
+
+/// Announced lengths above the caps are refused at once, not awaited.
+#[test]
+fn huge_announced_lengths_are_refused_at_once() {
+    let t = Instant::now();
+    let e = connect(hostile::huge_host_name());
+    assert!(
+        matches!(
+            &e,
+            Error::TooLong {
+                what: "bytes of host name",
+                claimed: 65535,
+                limit: 255,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = connect(hostile::huge_string());
+    assert!(
+        matches!(&e, Error::TooLong { what: "bytes of string", claimed, .. } if *claimed == 1 << 40),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("1099511627776 bytes of string"),
+        "{e}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
 }
 
 #[test]
 fn huge_claimed_length_is_not_allocated() {
-    // A Return whose value claims a 2 GB byte[]: refused by the reply cap, not allocated.
+    // A Return whose value claims a 2 GB byte[]: refused by the length cap, not allocated.
     let mut reply = captured_s2c()[..16 + 22].to_vec();
     reply.extend([
         0x75, 0x72, 0x00, 0x02, b'[', b'B', 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x00, 0x00, 0x78, 0x70,
@@ -116,8 +184,9 @@ fn huge_claimed_length_is_not_allocated() {
     assert!(
         matches!(
             &e,
-            Error::Limit {
-                what: "bytes in one reply",
+            Error::TooLong {
+                what: "bytes of byte array",
+                claimed: 0x7fff_ffff,
                 ..
             }
         ),
@@ -170,7 +239,7 @@ fn connection_is_unusable_after_a_failed_reply() {
         .get_attribute("java.lang:type=Runtime", "VmVersion")
         .unwrap_err();
     assert!(
-        matches!(&e, Error::Io { context, .. } if context.contains("in time")),
+        matches!(&e, Error::Timeout { doing, got: 24, .. } if doing == "the call getAttribute VmVersion"),
         "{e}"
     );
     let e = c
@@ -180,4 +249,20 @@ fn connection_is_unusable_after_a_failed_reply() {
         matches!(&e, Error::Io { context, .. } if context.contains("failed earlier")),
         "{e}"
     );
+}
+
+/// A TLS server that announces a 16 kB handshake record and trickles it: the TLS handshake
+/// has the same deadline, and the error says it was the TLS handshake (not a plain port).
+#[test]
+fn trickling_tls_handshake_hits_the_deadline() {
+    let t = Instant::now();
+    let port = hostile::serve(vec![0x16, 0x03, 0x03, 0x40, 0x00], false, vec![0x01]);
+    let opts = ConnectOptions {
+        timeout: Duration::from_secs(2),
+        tls_insecure: true,
+        ..ConnectOptions::default()
+    };
+    let e = Client::connect("127.0.0.1", port, &opts).unwrap_err();
+    assert!(is_timeout(&e, port, "the TLS handshake"), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
 }

@@ -142,3 +142,63 @@ fn superclass_chains_and_reset_runs_are_bounded() {
     resets.push(0x70);
     let _ = jrmp::parse_return(&return_with(&resets), true);
 }
+
+/// Decoded array elements are 16 bytes each whatever their size on the wire: an Object[5] of
+/// boolean[1000000] (5 MB sent) passes the 4 million element cap of one reply at its fourth
+/// array and is refused, instead of growing to 80 MB of values.
+#[test]
+fn array_elements_are_capped_per_reply() {
+    // An Object[5] (class descriptor handle 0, the array handle 1) ...
+    let mut v = vec![0x75, 0x72, 0x00, 0x13];
+    v.extend(b"[Ljava.lang.Object;");
+    v.extend([
+        0x90, 0xce, 0x58, 0x9f, 0x10, 0x73, 0x29, 0x6c, 0x02, 0x00, 0x00, 0x78, 0x70, 0, 0, 0, 5,
+    ]);
+    // ... of boolean[1000000]: the first with its descriptor (handle 2), then by reference.
+    for i in 0..5 {
+        if i == 0 {
+            v.extend([
+                0x75, 0x72, 0x00, 0x02, b'[', b'Z', 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x00,
+            ]);
+            v.extend([0x00, 0x78, 0x70]);
+        } else {
+            v.extend([0x75, 0x71, 0x00, 0x7e, 0x00, 0x02]);
+        }
+        v.extend(1_000_000u32.to_be_bytes());
+        v.extend(std::iter::repeat_n(1u8, 1_000_000));
+    }
+    let e = jrmp::parse_return(&return_with(&v), true).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            hch_jmx::Error::TooLong {
+                what: "array elements in one reply",
+                claimed: 4_000_005,
+                limit: 4_000_000,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+/// A long block data record announcing 100 MB is refused before its bytes are awaited.
+#[test]
+fn long_block_data_is_capped() {
+    let mut v = vec![0x7a];
+    v.extend((100u32 << 20).to_be_bytes());
+    let mut b = vec![0x51, 0xac, 0xed, 0x00, 0x05];
+    b.extend(v);
+    let e = jrmp::parse_return(&b, true).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            hch_jmx::Error::TooLong {
+                what: "bytes of block data",
+                claimed: 104_857_600,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}

@@ -13,10 +13,12 @@ pub mod info;
 pub mod jfr;
 mod local;
 pub mod remote;
+mod spec;
 
 use std::fmt;
 
 pub use local::LocalTarget;
+pub use spec::{TargetSpec, PID_MAX};
 
 /// What a target can be asked for. Implemented by a local attach connection, a JMX connection
 /// and, in tests, a recorded transcript.
@@ -54,18 +56,22 @@ pub struct OpenOptions {
     pub remote: remote::RemoteOptions,
 }
 
-/// Opens a target from its spec: a number is a local PID, `host:port` a remote JVM over JMX.
+/// Opens a target from its spec: plain decimal digits are a local PID, `host:port` or
+/// `[v6]:port` a remote JVM over JMX (see [`TargetSpec::parse`]).
 pub fn open(spec: &str, opts: &OpenOptions) -> Result<Box<dyn Target>, TargetError> {
-    if let Ok(pid) = spec.parse::<u32>() {
-        return Ok(Box::new(LocalTarget::open(pid, &opts.attach)?));
+    open_spec(&TargetSpec::parse(spec)?, opts)
+}
+
+/// Opens a target already parsed.
+pub fn open_spec(spec: &TargetSpec, opts: &OpenOptions) -> Result<Box<dyn Target>, TargetError> {
+    match spec {
+        TargetSpec::Pid(pid) => Ok(Box::new(LocalTarget::open(*pid, &opts.attach)?)),
+        TargetSpec::Jmx { host, port } => Ok(Box::new(remote::JmxTarget::connect_to(
+            host,
+            *port,
+            &opts.remote,
+        )?)),
     }
-    if spec.contains(':') {
-        return remote::open(spec, &opts.remote);
-    }
-    Err(TargetError::Unreachable {
-        target: spec.to_string(),
-        reason: "expected a PID (see `hch list`) or HOST:PORT of a JMX agent".into(),
-    })
 }
 
 /// Why talking to a target failed. Every variant says what to do about it.

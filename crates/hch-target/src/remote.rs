@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use hch_jmx::{Client, ConnectOptions, Error};
 
-use crate::{Target, TargetError};
+use crate::{Target, TargetError, TargetSpec};
 
 pub use hch_jmx::jfr::{Recording as RemoteRecording, Settings as RemoteSettings};
 pub use hch_jmx::open::MemoryUsage;
@@ -33,7 +33,8 @@ pub struct RemoteOptions {
     pub tls_ca: Option<std::path::PathBuf>,
     /// Accept any certificate: for tests only.
     pub insecure: bool,
-    /// Connect timeout and longest wait for one reply (default 60 s).
+    /// The deadline of each network exchange: connecting with the TLS and JRMP handshakes, and
+    /// each call with its whole reply (default 60 s). A server sending slowly cannot stretch it.
     pub timeout: Option<Duration>,
     /// Idle time before a keep-alive call (default 45 s; the agent drops connections idle for
     /// `jmx.remote.x.server.connection.timeout`, 120 s unless configured).
@@ -71,16 +72,12 @@ pub fn record_remote(
     JmxTarget::connect(spec, opts)?.record(rec, cancel)
 }
 
-/// Splits `host:port` or `[v6addr]:port`.
+/// Splits `host:port` or `[v6addr]:port` (the rules of [`TargetSpec::parse`]).
 pub fn parse_spec(spec: &str) -> Option<(String, u16)> {
-    let (host, port) = spec.rsplit_once(':')?;
-    let port = port.parse().ok().filter(|&p| p != 0)?;
-    let host = match host.strip_prefix('[') {
-        Some(bracketed) => bracketed.strip_suffix(']')?,
-        None if host.contains(':') => return None,
-        None => host,
-    };
-    (!host.is_empty()).then(|| (host.to_string(), port))
+    match TargetSpec::parse(spec).ok()? {
+        TargetSpec::Jmx { host, port } => Some((host, port)),
+        TargetSpec::Pid(_) => None,
+    }
 }
 
 /// A JVM reached over JMX.
@@ -93,14 +90,27 @@ pub struct JmxTarget {
 }
 
 impl JmxTarget {
-    /// Connects and logs in.
+    /// Connects to `host:port` and logs in.
     pub fn connect(spec: &str, opts: &RemoteOptions) -> Result<JmxTarget, TargetError> {
-        let name = format!("jmx {spec}");
         let (host, port) = parse_spec(spec).ok_or_else(|| TargetError::Unreachable {
-            target: name.clone(),
+            target: format!("jmx {spec}"),
             reason: "expected HOST:PORT, the JVM's com.sun.management.jmxremote.port".into(),
         })?;
-        let client = Client::connect(&host, port, &connect_options(&name, opts)?)
+        Self::connect_to(&host, port, opts)
+    }
+
+    /// Connects to a parsed host and port and logs in.
+    pub fn connect_to(
+        host: &str,
+        port: u16,
+        opts: &RemoteOptions,
+    ) -> Result<JmxTarget, TargetError> {
+        let spec = TargetSpec::Jmx {
+            host: host.into(),
+            port,
+        };
+        let name = format!("jmx {spec}");
+        let client = Client::connect(host, port, &connect_options(&name, opts)?)
             .map_err(|e| target_error(&name, None, e))?;
         let client = Arc::new(Mutex::new(Some(client)));
         let (stop, rx) = mpsc::channel();
@@ -312,8 +322,20 @@ fn target_error(name: &str, command: Option<&str>, e: Error) -> TargetError {
         },
         (e, _) => TargetError::Unreachable {
             target: name.into(),
-            reason: e.to_string(),
+            reason: without_endpoint(name, e.to_string()),
         },
+    }
+}
+
+// "host:port: ..." after "cannot reach jmx host:port: " says the endpoint twice.
+fn without_endpoint(name: &str, reason: String) -> String {
+    let endpoint = name.strip_prefix("jmx ").unwrap_or(name);
+    match reason
+        .strip_prefix(endpoint)
+        .and_then(|r| r.strip_prefix(": "))
+    {
+        Some(rest) => rest.to_string(),
+        None => reason,
     }
 }
 

@@ -7,7 +7,9 @@ use clap::{Parser, Subcommand};
 
 mod cancel;
 mod cmd;
+mod duration;
 mod exit;
+mod http;
 mod os;
 mod output;
 mod remote_args;

@@ -6,32 +6,43 @@ use std::time::Duration;
 
 use hch_target::jfr::RecordOptions;
 use hch_target::remote::{record_remote, RemoteRecording, RemoteSettings};
-use hch_target::{OpenOptions, Target};
+use hch_target::{OpenOptions, Target, TargetError, TargetSpec};
 
+use crate::exit::coded;
 use crate::remote_args::RemoteArgs;
 
-/// How to reach a live JVM: the attach timeout for a PID, the login for HOST:PORT.
+/// How long a local JVM gets to answer the attach handshake unless `--timeout` says otherwise.
+const ATTACH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How to reach a live JVM: the attach timeout for a PID, the login and deadline for HOST:PORT.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Connect {
-    /// How long to wait for a local JVM to answer the attach handshake.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
-    pub timeout: Duration,
+    /// For a PID: how long to wait for the JVM to answer the attach handshake (default 10s).
+    /// For HOST:PORT: the deadline of each network exchange, i.e. connecting with its
+    /// handshakes, and each call with its whole reply (default 60s).
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse)]
+    pub timeout: Option<Duration>,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
 
 impl Connect {
-    /// The library's options.
-    pub fn options(&self) -> anyhow::Result<OpenOptions> {
+    /// The library's options for `spec`; the remote ones (password file, warnings) are read
+    /// only for HOST:PORT.
+    pub fn options(&self, spec: &TargetSpec) -> anyhow::Result<OpenOptions> {
         let mut o = OpenOptions::default();
-        o.attach.timeout = self.timeout;
-        o.remote = self.remote.to_options()?;
+        o.attach.timeout = self.timeout.unwrap_or(ATTACH_TIMEOUT);
+        if spec.is_remote() {
+            o.remote = self.remote.to_options(&spec.to_string())?;
+            o.remote.timeout = self.timeout;
+        }
         Ok(o)
     }
 
     /// Connects to `spec`: a PID, or HOST:PORT.
     pub fn open(&self, spec: &str) -> anyhow::Result<Box<dyn Target>> {
-        Ok(hch_target::open(spec, &self.options()?)?)
+        let spec = parse_spec(spec)?;
+        Ok(hch_target::open_spec(&spec, &self.options(&spec)?)?)
     }
 
     /// Records `spec` with JFR and returns the recording: through the attach mechanism with a
@@ -43,20 +54,42 @@ impl Connect {
         opts: &RecordOptions,
         cancel: &AtomicBool,
     ) -> anyhow::Result<Vec<u8>> {
-        if is_remote(spec) {
+        let parsed = parse_spec(spec)?;
+        let open = self.options(&parsed)?;
+        if parsed.is_remote() {
             let rec = RemoteRecording {
                 settings: RemoteSettings::Jfc(opts.settings_xml()),
                 duration: opts.duration,
             };
-            eprintln!("hch: recording {spec} for {:?} over JMX", opts.duration);
-            return Ok(record_remote(
-                spec,
-                &self.remote.to_options()?,
-                &rec,
-                cancel,
-            )?);
+            eprintln!("hch: recording {parsed} for {:?} over JMX", opts.duration);
+            return Ok(record_remote(spec, &open.remote, &rec, cancel)?);
         }
-        record_local(self.open(spec)?.as_mut(), opts, cancel)
+        record_local(
+            hch_target::open_spec(&parsed, &open)?.as_mut(),
+            opts,
+            cancel,
+        )
+    }
+}
+
+/// Parses a TARGET; a malformed one is a usage error (exit 2).
+pub fn parse_spec(spec: &str) -> anyhow::Result<TargetSpec> {
+    TargetSpec::parse(spec).map_err(|e| coded(2, format!("bad TARGET {spec:?}: {}", reason(e))))
+}
+
+/// clap's check of a TARGET argument: a malformed one is refused with exit 2 before anything
+/// runs; the text is kept as given.
+pub fn target_arg(spec: &str) -> Result<String, String> {
+    TargetSpec::parse(spec)
+        .map(|_| spec.to_string())
+        .map_err(reason)
+}
+
+// The why of a spec error, without the "cannot reach" of the error's own message.
+fn reason(e: TargetError) -> String {
+    match e {
+        TargetError::Unreachable { reason, .. } => reason,
+        other => other.to_string(),
     }
 }
 
@@ -73,16 +106,16 @@ pub fn record_local(
     Ok(bytes?)
 }
 
-/// Whether a target spec names a remote JVM (HOST:PORT) rather than a PID.
+/// Whether a target spec names a remote JVM (HOST:PORT); a malformed spec is neither.
 pub fn is_remote(spec: &str) -> bool {
-    spec.parse::<u32>().is_err()
+    TargetSpec::parse(spec).is_ok_and(|s| s.is_remote())
 }
 
 /// A JVM to talk to.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TargetArgs {
     /// The JVM: a PID on this host (see `hch list`; containers too), or HOST:PORT of its JMX agent.
-    #[arg(value_name = "TARGET")]
+    #[arg(value_name = "TARGET", value_parser = target_arg)]
     pub target: String,
     #[command(flatten)]
     pub connect: Connect,
@@ -91,7 +124,7 @@ pub struct TargetArgs {
 impl TargetArgs {
     /// The library's options.
     pub fn options(&self) -> anyhow::Result<OpenOptions> {
-        self.connect.options()
+        self.connect.options(&parse_spec(&self.target)?)
     }
 
     /// Whether the target is remote (HOST:PORT).

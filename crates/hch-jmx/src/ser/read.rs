@@ -18,15 +18,24 @@ pub struct Limits {
     pub max_nodes: usize,
     /// Classes in one hierarchy.
     pub max_hierarchy: usize,
+    /// Bytes in one string, byte array or block data record: a longer announced length is
+    /// refused before its bytes are awaited.
+    pub max_len: usize,
+    /// Elements of all non-byte arrays of one message together: each takes 16 bytes decoded,
+    /// up to 16 times its size on the wire.
+    pub max_elements: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        // MBeanInfo, the largest JMX reply, has a few thousand nodes and nests about 20 deep.
+        // MBeanInfo, the largest JMX reply, has a few thousand nodes and nests about 20 deep;
+        // the longest strings are diagnostic command outputs of a few MB.
         Limits {
             max_depth: 100,
             max_nodes: 500_000,
             max_hierarchy: 32,
+            max_len: 64 << 20,
+            max_elements: 4_000_000,
         }
     }
 }
@@ -40,6 +49,8 @@ pub struct Decoder<'a> {
     /// Wire handle (minus the base) to node index; cleared by TC_RESET.
     handles: Vec<usize>,
     depth: usize,
+    /// Array elements decoded so far (byte arrays aside).
+    elements: usize,
     limits: Limits,
 }
 
@@ -57,6 +68,7 @@ impl<'a> Decoder<'a> {
             graph: Graph::default(),
             handles: Vec::new(),
             depth: 0,
+            elements: 0,
             limits,
         }
     }
@@ -128,6 +140,7 @@ impl<'a> Decoder<'a> {
             }
             tc::BLOCKDATALONG => {
                 let n = self.len_i32()?;
+                self.check_len(n, "bytes of block data")?;
                 Ok(Content::Block(self.take(n)?.to_vec()))
             }
             tc::RESET => {
@@ -173,6 +186,7 @@ impl<'a> Decoder<'a> {
             }
             tc::LONGSTRING => {
                 let n = self.len_i64()?;
+                self.check_len(n, "bytes of string")?;
                 self.string_body(n)
             }
             tc::CLASSDESC | tc::PROXYCLASSDESC => self.class_desc_body(code).map(Value::Node),
@@ -303,7 +317,10 @@ impl<'a> Decoder<'a> {
             .copied()
             .unwrap_or(b'L');
         let data = match elem {
-            b'B' => ArrayData::Bytes(self.take(n)?.to_vec()),
+            b'B' => {
+                self.check_len(n, "bytes of byte array")?;
+                ArrayData::Bytes(self.take(n)?.to_vec())
+            }
             b'C' | b'D' | b'F' | b'I' | b'J' | b'S' | b'Z' => {
                 ArrayData::Values(self.primitives(elem, n)?)
             }
@@ -314,6 +331,7 @@ impl<'a> Decoder<'a> {
     }
 
     fn primitives(&mut self, code: u8, n: usize) -> Result<Vec<Value>> {
+        self.count_elements(n)?;
         let size = prim_size(code);
         // Check the bytes are there before allocating for `n` elements.
         self.need(n.saturating_mul(size))?;
@@ -321,6 +339,7 @@ impl<'a> Decoder<'a> {
     }
 
     fn values(&mut self, n: usize) -> Result<Vec<Value>> {
+        self.count_elements(n)?;
         // Every element takes at least one byte: bound the allocation by what remains.
         let mut out = Vec::with_capacity(n.min(self.remaining()));
         for _ in 0..n {
@@ -466,6 +485,34 @@ impl<'a> Decoder<'a> {
     fn utf(&mut self) -> Result<String> {
         let n = self.u16()?.into();
         Ok(mutf8::decode(self.take(n)?))
+    }
+
+    // An announced length above the cap is refused before its bytes are awaited.
+    fn check_len(&self, n: usize, what: &'static str) -> Result<()> {
+        if n > self.limits.max_len {
+            return Err(Error::TooLong {
+                offset: self.pos,
+                what,
+                claimed: n as u64,
+                limit: self.limits.max_len as u64,
+            });
+        }
+        Ok(())
+    }
+
+    // Array elements add up over the message: decoded, each is far larger than on the wire.
+    fn count_elements(&mut self, n: usize) -> Result<()> {
+        let total = self.elements.saturating_add(n);
+        if total > self.limits.max_elements {
+            return Err(Error::TooLong {
+                offset: self.pos,
+                what: "array elements in one reply",
+                claimed: total as u64,
+                limit: self.limits.max_elements as u64,
+            });
+        }
+        self.elements = total;
+        Ok(())
     }
 
     fn len_i32(&mut self) -> Result<usize> {

@@ -28,10 +28,10 @@ pub struct Args {
     #[command(flatten)]
     pub target: TargetArgs,
     /// How long to record.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::duration::parse)]
     pub duration: Duration,
     /// Sampling interval of jdk.ExecutionSample.
-    #[arg(long, value_name = "DURATION", default_value = "10ms", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10ms", value_parser = crate::duration::parse)]
     pub interval: Duration,
     /// Stack depth JFR records (JFR's option is global to the JVM: set only when not 64).
     #[arg(long, value_name = "N", default_value_t = 64)]

@@ -28,7 +28,7 @@ const EXIT_GRACE: Duration = Duration::from_secs(60);
 pub struct Args {
     /// Record this long (from when JFR starts), then end the program cleanly (SIGTERM), e.g. 15s
     /// or 2m; default: until it exits.
-    #[arg(long, value_name = "D", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "D", value_parser = crate::duration::parse)]
     pub duration: Option<Duration>,
     /// Sampling interval of jdk.ExecutionSample (1ms or more).
     #[arg(long, value_name = "D", default_value = "10ms", value_parser = parse_interval)]
@@ -242,7 +242,7 @@ fn jfc(interval: Duration) -> String {
 
 /// An interval of at least 1 ms (JFR's floor for execution samples).
 fn parse_interval(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s).map_err(|e| format!("`{s}`: {e} (e.g. 10ms)"))?;
+    let d = crate::duration::parse(s)?;
     if d < Duration::from_millis(1) {
         return Err(format!("`{s}` is below JFR's 1 ms floor"));
     }

@@ -41,7 +41,7 @@ pub struct Args {
     )]
     pub profile: Option<PathBuf>,
     /// Profile the live TARGET with JFR for this long to find the hot set.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, requires = "target")]
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse, requires = "target")]
     pub duration: Option<Duration>,
     /// Hot methods to take from a profile, hottest first.
     #[arg(long, default_value_t = 1000)]

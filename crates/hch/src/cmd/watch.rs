@@ -1,8 +1,7 @@
 //! `hch watch`: snapshots of a JVM's code cache over time (the cheap summary every tick, the
 //! codelist every few ticks), alerts on steady growth, Prometheus metrics, and a final report.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,7 +11,8 @@ use serde::Serialize;
 
 use crate::cmd::codecache::{feature, snapshot, Snapshot};
 use crate::exit::{coded, Status};
-use crate::target_args::Connect;
+use crate::http;
+use crate::target_args::{target_arg, Connect};
 
 /// Examples shown by `hch watch --help`.
 pub const EXAMPLES: &str = "\
@@ -21,6 +21,7 @@ Examples:
   hch watch 12345 --every 2s --for 10m     a bounded watch
   hch watch 12345 --csv > cache.csv        one CSV row per snapshot
   hch watch 12345 --listen 127.0.0.1:9400  also serve Prometheus metrics on /metrics
+                                           (and /healthz)
 
 Alerts are printed when something grows steadily (Theil-Sen slope over the last snapshots),
 e.g. `+1.0 not-entrant versions of Unsafe.park per second`. Exit status 6 means alerts were raised.";
@@ -29,12 +30,13 @@ e.g. `+1.0 not-entrant versions of Unsafe.park per second`. Exit status 6 means 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The JVM: a pid, or host:port for JMX.
+    #[arg(value_name = "TARGET", value_parser = target_arg)]
     pub target: String,
     /// Time between snapshots.
-    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = crate::duration::parse)]
     pub every: Duration,
     /// Stop after this long (default: until Ctrl-C).
-    #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long = "for", value_name = "DURATION", value_parser = crate::duration::parse)]
     pub duration: Option<Duration>,
     /// Take the codelist (costlier) every N snapshots.
     #[arg(long, default_value_t = 2, value_name = "N")]
@@ -45,7 +47,8 @@ pub struct Args {
     /// One JSON object per snapshot and alert on stdout (JSON lines).
     #[arg(long)]
     pub json: bool,
-    /// Serve Prometheus metrics at http://ADDR/metrics.
+    /// Serve Prometheus metrics at http://ADDR/metrics (and `ok` at /healthz), to many
+    /// clients at once; a request head must arrive within 10 s and fit in 16 KiB.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
     #[command(flatten)]
@@ -81,9 +84,11 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     }
     let stop = crate::cancel::on_interrupt()?;
     let metrics = Arc::new(Mutex::new(String::new()));
-    if let Some(addr) = &args.listen {
-        serve(addr, Arc::clone(&metrics))?;
-    }
+    // Kept until the watch ends: dropping it stops the server.
+    let _server = match &args.listen {
+        Some(addr) => Some(serve(addr, Arc::clone(&metrics))?),
+        None => None,
+    };
     let mut t = args.connect.open(&args.target)?;
     let jdk = feature(t.as_mut());
     let mut w = Watcher::new(WatchOptions::default());
@@ -269,46 +274,14 @@ fn final_report(
     Ok(())
 }
 
-/// Serves `GET /metrics` with the latest text on a background thread.
-fn serve(addr: &str, metrics: Arc<Mutex<String>>) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(addr).map_err(|e| {
-        coded(
-            1,
-            format!("cannot listen on {addr}: {e}; pick another address or port"),
-        )
-    })?;
+/// Serves the latest metrics text (what the loop stores after each tick) over HTTP.
+fn serve(addr: &str, metrics: Arc<Mutex<String>>) -> anyhow::Result<http::Server> {
+    let handler: http::Handler =
+        Arc::new(move || metrics.lock().unwrap_or_else(|p| p.into_inner()).clone());
+    let server = http::serve(addr, handler).map_err(|e| coded(1, format!("{e:#}")))?;
     eprintln!(
         "serving Prometheus metrics on http://{}/metrics",
-        listener.local_addr()?
+        server.local_addr()
     );
-    std::thread::spawn(move || {
-        for stream in listener.incoming().map_while(Result::ok) {
-            let _ = answer(stream, &metrics);
-        }
-    });
-    Ok(())
-}
-
-/// Answers one HTTP request: the metrics on `/metrics`, 404 elsewhere.
-fn answer(stream: TcpStream, metrics: &Mutex<String>) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request = String::new();
-    reader.by_ref().take(8192).read_line(&mut request)?;
-    let mut line = String::new();
-    while reader.by_ref().take(8192).read_line(&mut line)? > 2 {
-        line.clear();
-    }
-    let path = request.split_whitespace().nth(1).unwrap_or("");
-    let (status, body) = if path == "/metrics" {
-        (
-            "200 OK",
-            metrics.lock().unwrap_or_else(|p| p.into_inner()).clone(),
-        )
-    } else {
-        ("404 Not Found", "try /metrics\n".to_string())
-    };
-    let mut s = stream;
-    write!(s, "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
-    s.flush()
+    Ok(server)
 }
