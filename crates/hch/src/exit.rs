@@ -57,6 +57,12 @@ fn code_of(err: &anyhow::Error) -> u8 {
         if cause.downcast_ref::<hch_jfr::Error>().is_some() {
             return 5;
         }
+        if let Some(e) = cause.downcast_ref::<hch_jit::Error>() {
+            return match e {
+                hch_jit::Error::Io { .. } => 1,
+                _ => 5,
+            };
+        }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             if io.kind() == std::io::ErrorKind::BrokenPipe {
                 return 0;

@@ -72,6 +72,10 @@ enum Command {
     /// Inspect JFR recordings: summary of event types, events as JSON lines.
     #[command(subcommand, after_help = cmd::jfr::EXAMPLES)]
     Jfr(cmd::jfr::Command),
+    /// The JIT over time: compilations, deoptimizations, storms and the code cache, from a
+    /// recording, a JIT log or a live JVM.
+    #[command(after_help = cmd::jit::EXAMPLES)]
+    Jit(cmd::jit::Args),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
         Command::Watch(a) => cmd::watch::run(a),
         Command::Sparseness(a) => cmd::sparseness::run(a),
         Command::Jfr(c) => cmd::jfr::run(c),
+        Command::Jit(a) => cmd::jit::run(a),
     };
     exit::finish(result)
 }
