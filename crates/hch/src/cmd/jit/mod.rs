@@ -77,7 +77,8 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         None => live_hot,
     };
     let opts = Options {
-        top: args.top,
+        top: 0, // the page and the JSON have every row; the text prints --top
+
         storms: StormOptions {
             min_events: args.storm_events.max(1),
             ..StormOptions::default()

@@ -12,7 +12,7 @@ pub fn print(r: &Report, args: &Args, error: Option<&hch_jit::Error>) -> anyhow:
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     header(&mut out, r, args, error)?;
     storms(&mut out, r)?;
-    churn(&mut out, r)?;
+    churn(&mut out, r, args)?;
     reasons(&mut out, r)?;
     load(&mut out, r)?;
     cache(&mut out, r)?;
@@ -99,7 +99,7 @@ fn storms(out: &mut impl Write, r: &Report) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn churn(out: &mut impl Write, r: &Report) -> anyhow::Result<()> {
+fn churn(out: &mut impl Write, r: &Report, args: &Args) -> anyhow::Result<()> {
     writeln!(out, "\nChurn: methods recompiled and deoptimized most")?;
     if r.churn.methods.is_empty() {
         writeln!(out, "  none")?;
@@ -110,7 +110,8 @@ fn churn(out: &mut impl Write, r: &Report) -> anyhow::Result<()> {
         "  {:>8} {:>6} {:>6} {:>8}  {:<34} {:<24} METHOD",
         "RECOMP", "TRAPS", "AWAY", "COMPILES", "TOP TRAP REASON", "STATE"
     )?;
-    for c in &r.churn.methods {
+    let n = if args.top == 0 { usize::MAX } else { args.top };
+    for c in r.churn.methods.iter().take(n) {
         let hot = match (c.hot, c.hot_percent) {
             (true, Some(p)) => format!("  [hot {p:.1}%]"),
             (true, None) => "  [hot]".into(),
