@@ -396,4 +396,67 @@ mod tests {
             "{s:?}"
         );
     }
+
+    /// `n` methods each compiled at `level` at `at`, and ended (observed) at `end`.
+    fn methods(b: &mut Builder, n: usize, level: u8, at: Ms, end: Option<Ms>) {
+        for i in 0..n {
+            let m = b.method(&format!("M{i}.f()V"));
+            let id = 1000 * level as u64 + i as u64;
+            let v = b.compile(id, m);
+            v.level = Some(level);
+            v.start_ms = Some(at);
+            if let Some(e) = end {
+                b.ended(
+                    id,
+                    crate::model::End {
+                        at_ms: Some(e + i as f64),
+                        kind: EndKind::Other,
+                        reason: "made not entrant".into(),
+                        replaced_by: None,
+                        observed: true,
+                    },
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_mass_invalidation_after_a_redefinition_names_it() {
+        let mut b = Builder::default();
+        methods(&mut b, 120, 4, 1000.0, Some(9000.0));
+        b.markers.push(crate::model::Marker {
+            at_ms: 8900.0,
+            kind: MarkerKind::MarkedForDeopt,
+            detail: "Marked all nmethods for deopt".into(),
+        });
+        let storms = find(&b.finish(), &StormOptions::default());
+        assert_eq!(storms.len(), 1, "{storms:?}");
+        assert_eq!(storms[0].cause, CauseKind::Redefinition);
+        assert_eq!(storms[0].invalidations, 120);
+
+        let mut b = Builder::default();
+        b.source.feature = Some(17);
+        methods(&mut b, 120, 4, 1000.0, Some(9000.0));
+        let s = &find(&b.finish(), &StormOptions::default())[0];
+        assert_eq!(s.cause, CauseKind::MassInvalidation);
+        assert!(
+            s.explanation.contains("JDK 17: the first JFR start"),
+            "{}",
+            s.explanation
+        );
+    }
+
+    #[test]
+    fn a_late_jfr_start_on_jdk_22_and_older_is_a_storm() {
+        for (feature, storm) in [(17, true), (21, true), (25, false)] {
+            let mut b = Builder::default();
+            b.source.format = Some(Format::Jfr);
+            b.source.feature = Some(feature);
+            b.source.recording_start_ms = Some(60_000.0);
+            methods(&mut b, 30, 4, 61_000.0, None); // C2 code never seen warming up
+            let storms = find(&b.finish(), &StormOptions::default());
+            let found = storms.iter().any(|s| s.cause == CauseKind::JfrStart);
+            assert_eq!(found, storm, "JDK {feature}: {storms:?}");
+        }
+    }
 }

@@ -22,6 +22,8 @@ pub(crate) struct Stream<R> {
     lines: u64,
     /// The input has no more bytes.
     pub eof: bool,
+    /// Lines longer than this are skipped.
+    max_record: usize,
 }
 
 /// One line of a text input.
@@ -48,6 +50,7 @@ impl<R: Read> Stream<R> {
             base: 0,
             lines: 0,
             eof: false,
+            max_record,
         }
     }
 
@@ -113,6 +116,11 @@ impl<R: Read> Stream<R> {
         let mut skipped = 0;
         loop {
             if let Some(i) = memchr::memchr(b'\n', self.rest()) {
+                if i > self.max_record {
+                    skipped += 1;
+                    self.consume(i + 1);
+                    continue;
+                }
                 let line = Line {
                     bytes: trim_cr(&self.buf[self.start..self.start + i]),
                     no: self.lines + 1,

@@ -67,6 +67,11 @@ pub(crate) fn read<R: Read>(
             continue;
         }
         match memchr::memchr(b'>', rest) {
+            Some(j) if j >= MAX_TAG => {
+                let (line, offset) = (s.line_at(0), s.offset(0));
+                x.bad(line, offset, format!("a tag longer than {MAX_TAG} bytes"));
+                s.consume(j + 1);
+            }
             Some(j) => {
                 let tag = &rest[..=j];
                 let (line, offset) = (s.line_at(0), s.offset(0));
