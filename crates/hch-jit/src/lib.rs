@@ -123,6 +123,16 @@ pub fn read_bytes(bytes: &[u8], label: &Path) -> Result<Read, Error> {
     read_log(bytes, label)
 }
 
+/// The deoptimization storm a recording of a running JVM caused by starting JFR there (JDK 22
+/// and older), if its `jdk.Compilation` events show one: for the commands that profile a
+/// running JVM, to say that the profile includes a warm-up.
+pub fn jfr_start_storm(file: &hch_jfr::JfrFile) -> Option<Storm> {
+    let r = read_jfr(file, Path::new("recording"));
+    storm::find(&r.timeline, &StormOptions::default())
+        .into_iter()
+        .find(|s| s.cause == CauseKind::JfrStart)
+}
+
 /// What a live JVM should record for a timeline: the JIT events (compilations at any
 /// duration, deoptimizations without stacks, code cache and queue statistics every second),
 /// the JVM's identity, and samples at `interval` for the hot set.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use hch_target::info::JvmInfo;
-use hch_target::jfr::RecordOptions;
+use hch_target::jfr::{EventSettings, RecordOptions};
 
 use crate::cmd::analyze::{self, Options};
 use crate::exit::{coded, Status};
@@ -53,6 +53,11 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     let mut opts = RecordOptions::new(args.duration);
     opts.interval = args.interval;
     opts.stack_depth = args.stack_depth;
+    // Compilations tell whether starting JFR deoptimized the JVM's code (JDK 22 and older).
+    opts.events.push(EventSettings::new(
+        "jdk.Compilation",
+        &[("threshold", "0 ms")],
+    ));
     let bytes = if args.target.is_remote() {
         args.target
             .connect
@@ -62,6 +67,12 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     };
     if let Some(keep) = &args.keep {
         std::fs::write(keep, &bytes).with_context(|| format!("writing {}", keep.display()))?;
+    }
+    if let Some(storm) = hch_jit::jfr_start_storm(&hch_jfr::JfrFile::from_bytes(bytes.clone())) {
+        eprintln!(
+            "hch: note: this profile caused a deoptimization storm: {}. The profile includes that warm-up; a second profile of this JVM will not (see `hch jit`)",
+            storm.explanation
+        );
     }
     let source = PathBuf::from(&args.target.target);
     let analysis =
