@@ -283,7 +283,7 @@ fn churn_row(m: &Method, hot: Option<Option<f64>>) -> ChurnRow {
         .deopts
         .iter()
         .filter(|d| !d.frame)
-        .map(|d| d.reason.as_str())
+        .map(|d| &*d.reason)
         .collect();
     let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
     for r in &traps {
@@ -347,7 +347,7 @@ fn reasons(t: &Timeline) -> Vec<ReasonRow> {
             let e = by.entry(&d.reason).or_default();
             e.0 += 1;
             e.1.insert(&m.name);
-            *e.2.entry(d.action.clone().unwrap_or_else(|| "?".into()))
+            *e.2.entry(d.action.as_deref().unwrap_or("?").to_string())
                 .or_default() += 1;
         }
     }
@@ -379,45 +379,51 @@ fn load(t: &Timeline) -> Load {
 }
 
 fn threads(t: &Timeline, versions: &[(&Method, &Version)]) -> Vec<ThreadLoad> {
-    let mut out: Vec<ThreadLoad> = Vec::new();
-    for (i, name) in t.threads.iter().enumerate() {
-        let mine: Vec<&(&Method, &Version)> = versions
-            .iter()
-            .filter(|(_, v)| v.thread == Some(i as u32))
-            .collect();
-        let busy: Ms = mine.iter().filter_map(|(_, v)| v.duration_ms).sum();
-        let first = mine.iter().filter_map(|(_, v)| v.start_ms).reduce(f64::min);
-        let last = mine
-            .iter()
-            .filter_map(|(_, v)| v.installed_ms())
-            .reduce(f64::max);
-        let span = match (first, last) {
-            (Some(a), Some(b)) if b > a => b - a,
-            _ => 0.0,
-        };
-        let bytes: u64 = mine.iter().filter_map(|(_, v)| v.bytecode_size).sum();
-        let longest = mine.iter().max_by(|a, b| {
-            a.1.duration_ms
-                .unwrap_or(0.0)
-                .total_cmp(&b.1.duration_ms.unwrap_or(0.0))
-        });
-        out.push(ThreadLoad {
+    let mut out: Vec<ThreadLoad> = t
+        .threads
+        .iter()
+        .map(|name| ThreadLoad {
             thread: name.clone(),
-            compiles: mine.len(),
-            busy_ms: busy,
-            utilization: if span > 0.0 {
-                (busy / span).min(1.0)
-            } else {
-                0.0
-            },
-            bytes_per_s: if busy > 0.0 {
-                bytes as f64 / (busy / 1000.0)
-            } else {
-                0.0
-            },
-            longest_ms: longest.and_then(|(_, v)| v.duration_ms).unwrap_or(0.0),
-            longest: longest.map(|(m, _)| m.name.clone()).unwrap_or_default(),
-        });
+            compiles: 0,
+            busy_ms: 0.0,
+            utilization: 0.0,
+            bytes_per_s: 0.0,
+            longest_ms: 0.0,
+            longest: String::new(),
+        })
+        .collect();
+    // Per thread: first start, last install, bytecode bytes, the longest compile's method.
+    let mut extra: Vec<(Ms, Ms, u64, Option<&str>)> =
+        vec![(f64::MAX, f64::MIN, 0, None); out.len()];
+    for (m, v) in versions {
+        let Some(i) = v.thread.map(|i| i as usize).filter(|&i| i < out.len()) else {
+            continue;
+        };
+        let (o, x) = (&mut out[i], &mut extra[i]);
+        o.compiles += 1;
+        let d = v.duration_ms.unwrap_or(0.0);
+        o.busy_ms += d;
+        if d > o.longest_ms || x.3.is_none() {
+            o.longest_ms = d;
+            x.3 = Some(&m.name);
+        }
+        x.0 = x.0.min(v.start_ms.unwrap_or(f64::MAX));
+        x.1 = x.1.max(v.installed_ms().unwrap_or(f64::MIN));
+        x.2 += u64::from(v.bytecode_size.unwrap_or(0));
+    }
+    for (o, (first, last, bytes, longest)) in out.iter_mut().zip(extra) {
+        let span = last - first;
+        o.utilization = if span > 0.0 {
+            (o.busy_ms / span).min(1.0)
+        } else {
+            0.0
+        };
+        o.bytes_per_s = if o.busy_ms > 0.0 {
+            bytes as f64 / (o.busy_ms / 1000.0)
+        } else {
+            0.0
+        };
+        o.longest = longest.unwrap_or_default().to_string();
     }
     out
 }
@@ -439,7 +445,7 @@ fn tiers(versions: &[(&Method, &Version)]) -> Vec<TierLoad> {
         let d = v.duration_ms.unwrap_or(0.0);
         e.total_ms += d;
         e.max_ms = e.max_ms.max(d);
-        e.code_bytes += v.code_size.unwrap_or(0);
+        e.code_bytes += u64::from(v.code_size.unwrap_or(0));
     }
     by.into_values()
         .map(|mut t| {
@@ -495,20 +501,29 @@ fn queues(t: &Timeline, versions: &[(&Method, &Version)]) -> Vec<QueueLoad> {
 
 /// The longest queue, counted from requests (+1) and starts (-1).
 fn queue_peak(versions: &[&Version]) -> u64 {
-    let mut steps: Vec<(Ms, i64)> = Vec::new();
+    let mut queued: Vec<Ms> = Vec::new();
+    let mut started: Vec<Ms> = Vec::new();
     for v in versions {
         if let (Some(q), Some(s)) = (v.queued_ms, v.start_ms) {
-            steps.push((q, 1));
-            steps.push((s.max(q), -1));
+            queued.push(q);
+            started.push(s.max(q));
         }
     }
-    steps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let (mut n, mut peak) = (0i64, 0i64);
-    for (_, d) in steps {
-        n += d;
-        peak = peak.max(n);
+    queued.sort_by(f64::total_cmp);
+    started.sort_by(f64::total_cmp);
+    // Walk both in time order; a start at the same moment as a request goes first.
+    let (mut i, mut j, mut n, mut peak) = (0, 0, 0i64, 0i64);
+    while i < queued.len() {
+        if j < started.len() && started[j] <= queued[i] {
+            n -= 1;
+            j += 1;
+        } else {
+            n += 1;
+            i += 1;
+            peak = peak.max(n);
+        }
     }
-    peak as u64
+    peak.max(0) as u64
 }
 
 fn heaps(t: &Timeline) -> Vec<HeapSummary> {

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use crate::model::{
-    CacheEvent, CacheSample, Deopt, End, EndKind, Marker, Method, Ms, QueueSample, Source, State,
-    Timeline, Version,
+    word, CacheEvent, CacheSample, Deopt, End, EndKind, Marker, Method, Ms, QueueSample, Source,
+    State, Timeline, Version, Word,
 };
 
 /// The parts of a timeline while an input is read.
@@ -17,12 +17,15 @@ pub(crate) struct Builder {
     method_names: Vec<Box<str>>,
     threads: HashMap<Box<str>, u32>,
     thread_names: Vec<String>,
-    /// Compile id -> (method, version).
-    compiles: HashMap<u64, (u32, Version)>,
-    /// Deoptimizations with the method named by the event (the trap's own method).
-    deopts: Vec<(Option<u32>, Deopt)>,
-    /// Ends the input reported, by compile id.
-    ends: Vec<(u64, End)>,
+    /// Each method's versions and deoptimizations, indexed like `method_names`: kept per
+    /// method from the start, so that finishing moves them instead of copying.
+    lives: Vec<(Vec<Version>, Vec<Deopt>)>,
+    /// Compile id -> (method, index in its versions).
+    index: HashMap<u32, (u32, u32)>,
+    /// Deoptimizations of code not seen yet, with the method the event names.
+    loose: Vec<(Option<u32>, Deopt)>,
+    /// Ends reported for code not seen yet.
+    pending_ends: Vec<(u32, End)>,
     /// Whether the input reports uncommon traps at all (a log without them cannot tell a
     /// trap from a broken dependency).
     pub traps_known: bool,
@@ -50,6 +53,7 @@ impl Builder {
         let i = self.method_names.len() as u32;
         self.method_names.push(name.into());
         self.names.insert(name.into(), i);
+        self.lives.push((Vec::new(), Vec::new()));
         i
     }
 
@@ -64,37 +68,67 @@ impl Builder {
         i
     }
 
-    /// The version with this compile id, made on first mention.
-    pub fn compile(&mut self, compile_id: u64, method: u32) -> &mut Version {
-        let (_, v) = self.compiles.entry(compile_id).or_insert_with(|| {
-            (
-                method,
-                Version {
+    /// The version with this compile id, made on first mention (for `method`).
+    pub fn compile(&mut self, compile_id: u32, method: u32) -> &mut Version {
+        let (m, i) = match self.index.get(&compile_id) {
+            Some(&at) => at,
+            None => {
+                let versions = &mut self.lives[method as usize].0;
+                versions.push(Version {
                     compile_id,
                     ..Version::default()
-                },
-            )
-        });
-        v
+                });
+                let at = (method, versions.len() as u32 - 1);
+                self.index.insert(compile_id, at);
+                at
+            }
+        };
+        &mut self.lives[m as usize].0[i as usize]
     }
 
     /// The version with this compile id, if one was seen.
-    pub fn known(&mut self, compile_id: u64) -> Option<&mut Version> {
-        self.compiles.get_mut(&compile_id).map(|(_, v)| v)
+    pub fn known(&mut self, compile_id: u32) -> Option<&mut Version> {
+        let (m, i) = *self.index.get(&compile_id)?;
+        Some(&mut self.lives[m as usize].0[i as usize])
     }
 
-    /// A deoptimization; `method` is the method the event names.
+    /// A deoptimization; `method` is the method the event names (the trap's own, which may
+    /// be inlined into the code that trapped).
     pub fn deopt(&mut self, method: Option<u32>, d: Deopt) {
         self.note(d.at_ms);
-        self.deopts.push((method, d));
+        match d.compile_id.and_then(|id| self.index.get(&id).copied()) {
+            Some((owner, _)) => self.attach(owner, method, d),
+            None => self.loose.push((method, d)),
+        }
     }
 
-    /// The input said a version ended.
-    pub fn ended(&mut self, compile_id: u64, end: End) {
+    /// Files a deoptimization under the method whose code trapped.
+    fn attach(&mut self, owner: u32, hint: Option<u32>, mut d: Deopt) {
+        if let Some(h) = hint {
+            let (on, hn) = (
+                &self.method_names[owner as usize],
+                &self.method_names[h as usize],
+            );
+            if !same_method(on, hn) {
+                d.inlined = Some(hn.to_string());
+            }
+        }
+        self.lives[owner as usize].1.push(d);
+    }
+
+    /// The input said a version ended; the first report wins (PrintCompilation may repeat).
+    pub fn ended(&mut self, compile_id: u32, end: End) {
         if let Some(t) = end.at_ms {
             self.note(t);
         }
-        self.ends.push((compile_id, end));
+        match self.known(compile_id) {
+            Some(v) => {
+                if v.end.is_none() {
+                    v.end = Some(end);
+                }
+            }
+            None => self.pending_ends.push((compile_id, end)),
+        }
     }
 
     /// Widens the covered span to include `t`.
@@ -116,14 +150,18 @@ impl Builder {
                 *t -= zero;
             }
         };
-        for (_, v) in self.compiles.values_mut() {
-            shift_opt(&mut v.queued_ms);
-            shift_opt(&mut v.start_ms);
+        for (versions, deopts) in &mut self.lives {
+            for v in versions {
+                shift_opt(&mut v.queued_ms);
+                shift_opt(&mut v.start_ms);
+                if let Some(e) = &mut v.end {
+                    shift_opt(&mut e.at_ms);
+                }
+            }
+            deopts.iter_mut().for_each(|d| shift(&mut d.at_ms));
         }
-        self.deopts
-            .iter_mut()
-            .for_each(|(_, d)| shift(&mut d.at_ms));
-        self.ends
+        self.loose.iter_mut().for_each(|(_, d)| shift(&mut d.at_ms));
+        self.pending_ends
             .iter_mut()
             .for_each(|(_, e)| shift_opt(&mut e.at_ms));
         self.code_cache.iter_mut().for_each(|s| shift(&mut s.at_ms));
@@ -140,61 +178,44 @@ impl Builder {
 
     /// Joins everything into per-method lives.
     pub fn finish(mut self) -> Timeline {
-        let mut per_method: Vec<(Vec<Version>, Vec<Deopt>)> =
-            vec![(Vec::new(), Vec::new()); self.method_names.len()];
-        let mut ends: HashMap<u64, End> = HashMap::new();
-        for (id, e) in self.ends.drain(..) {
-            ends.entry(id).or_insert(e); // the first report wins (PrintCompilation may repeat)
+        for (id, e) in std::mem::take(&mut self.pending_ends) {
+            self.ended(id, e);
         }
-        let mut by_id: HashMap<u64, u32> = HashMap::with_capacity(self.compiles.len());
-        let compiles = std::mem::take(&mut self.compiles);
-        for (id, (m, mut v)) in compiles {
-            v.end = ends.remove(&id);
-            if let Some(t) = v.start_ms.or(v.queued_ms) {
-                self.note(t);
-            }
-            if let Some(t) = v.installed_ms() {
-                self.note(t);
-            }
-            by_id.insert(id, m);
-            per_method[m as usize].0.push(v);
-        }
-        for (hint, mut d) in self.deopts.drain(..) {
-            let owner = d.compile_id.and_then(|id| by_id.get(&id).copied());
-            let Some(m) = owner.or(hint) else { continue };
-            if let (Some(o), Some(h)) = (owner, hint) {
-                let (on, hn) = (
-                    &self.method_names[o as usize],
-                    &self.method_names[h as usize],
-                );
-                if !same_method(on, hn) {
-                    d.inlined = Some(self.method_names[h as usize].to_string());
+        for (hint, d) in std::mem::take(&mut self.loose) {
+            match d.compile_id.and_then(|id| self.index.get(&id).copied()) {
+                Some((owner, _)) => self.attach(owner, hint, d),
+                None => {
+                    if let Some(h) = hint {
+                        self.lives[h as usize].1.push(d);
+                    }
                 }
             }
-            per_method[m as usize].1.push(d);
+        }
+        self.index = HashMap::new();
+        for (versions, _) in &self.lives {
+            for v in versions {
+                let times = [v.start_ms.or(v.queued_ms), v.installed_ms()];
+                for t in times.into_iter().flatten() {
+                    note(&mut self.span, t);
+                }
+            }
+        }
+        for s in &self.code_cache {
+            note(&mut self.span, s.at_ms);
         }
         let traps_known = self.traps_known;
-        let methods = per_method
+        let names = std::mem::take(&mut self.method_names);
+        let mut methods: Vec<Method> = std::mem::take(&mut self.lives)
             .into_iter()
-            .enumerate()
-            .filter(|(_, (v, d))| !v.is_empty() || !d.is_empty())
-            .map(|(i, (versions, deopts))| {
-                life(
-                    self.method_names[i].to_string(),
-                    versions,
-                    deopts,
-                    traps_known,
-                )
-            });
-        let mut methods: Vec<Method> = methods.collect();
+            .zip(names)
+            .filter(|((v, d), _)| !v.is_empty() || !d.is_empty())
+            .map(|((versions, deopts), name)| life(name.into(), versions, deopts, traps_known))
+            .collect();
         methods.sort_by(|a, b| a.name.cmp(&b.name));
         let by_time = |a: &Ms, b: &Ms| a.total_cmp(b);
         self.code_cache.sort_by(|a, b| by_time(&a.at_ms, &b.at_ms));
         self.queues.sort_by(|a, b| by_time(&a.at_ms, &b.at_ms));
         self.markers.sort_by(|a, b| by_time(&a.at_ms, &b.at_ms));
-        for t in self.code_cache.iter().map(|s| s.at_ms).collect::<Vec<_>>() {
-            self.note(t);
-        }
         let mut source = self.source;
         source.span_ms = self.span;
         Timeline {
@@ -206,6 +227,13 @@ impl Builder {
             queues: self.queues,
             markers: self.markers,
         }
+    }
+}
+
+/// Widens a span to include `t`.
+fn note(span: &mut Option<(Ms, Ms)>, t: Ms) {
+    if t.is_finite() {
+        *span = Some(span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
     }
 }
 
@@ -242,6 +270,8 @@ fn life(name: String, mut versions: Vec<Version>, mut deopts: Vec<Deopt>, traps:
         versions[i].end = end;
     }
     let state = state_of(&versions);
+    versions.shrink_to_fit();
+    deopts.shrink_to_fit();
     Method {
         name,
         versions,
@@ -266,7 +296,7 @@ fn traps_of<'d>(v: &Version, deopts: &'d [Deopt]) -> impl Iterator<Item = &'d De
 /// Kind and successor of an end the input reported.
 fn classify(mut e: End, v: &Version, next: Option<&Version>, deopts: &[Deopt], traps: bool) -> End {
     e.replaced_by = next.map(|n| n.compile_id);
-    let r = e.reason.as_str();
+    let r: &str = &e.reason;
     e.kind = if r.contains("not used") || r.contains("OSR invalidation of lower level") {
         EndKind::TierUp
     } else if r.contains("uncommon trap") {
@@ -294,14 +324,15 @@ fn classify(mut e: End, v: &Version, next: Option<&Version>, deopts: &[Deopt], t
 fn infer(v: &Version, next: Option<&Version>, deopts: &[Deopt], traps: bool) -> Option<End> {
     let replaced_by = next.map(|n| n.compile_id);
     if let Some(d) = traps_of(v, deopts).find(|d| d.invalidates()) {
+        let reason = format!(
+            "uncommon trap {} ({})",
+            d.reason,
+            d.action.as_deref().unwrap_or("?")
+        );
         return Some(End {
             at_ms: Some(d.at_ms),
             kind: EndKind::Trap,
-            reason: format!(
-                "uncommon trap {} ({})",
-                d.reason,
-                d.action.as_deref().unwrap_or("?")
-            ),
+            reason: reason.into(),
             replaced_by,
             observed: false,
         });
@@ -309,24 +340,22 @@ fn infer(v: &Version, next: Option<&Version>, deopts: &[Deopt], traps: bool) -> 
     let n = next?;
     let at_ms = n.start_ms.or(n.queued_ms);
     let trapped = traps_of(v, deopts).count();
-    let (kind, reason) = if n.level > v.level {
-        (EndKind::TierUp, format!("replaced by tier {}", level(n)))
+    let (kind, reason): (EndKind, Word) = if n.level > v.level {
+        (
+            EndKind::TierUp,
+            word(&format!("replaced by tier {}", level(n))),
+        )
     } else if trapped > 0 {
-        let first = traps_of(v, deopts).next().map_or("", |d| d.reason.as_str());
-        (
-            EndKind::Trap,
-            format!("recompiled after {trapped} uncommon trap(s) ({first})"),
-        )
+        let first = traps_of(v, deopts).next().map_or("", |d| &d.reason);
+        let why = format!("recompiled after {trapped} uncommon trap(s) ({first})");
+        (EndKind::Trap, why.into())
     } else if traps {
-        (
-            EndKind::Dependency,
-            format!(
-                "recompiled at tier {} without a trap: a class-hierarchy or other dependency broke, classes were redefined, or the code was flushed",
-                level(n)
-            ),
-        )
+        (EndKind::Dependency, Word::Borrowed(NO_TRAP))
     } else {
-        (EndKind::Other, format!("recompiled at tier {}", level(n)))
+        (
+            EndKind::Other,
+            Word::Borrowed("recompiled at the same or a lower tier"),
+        )
     };
     Some(End {
         at_ms,
@@ -336,6 +365,9 @@ fn infer(v: &Version, next: Option<&Version>, deopts: &[Deopt], traps: bool) -> 
         observed: false,
     })
 }
+
+/// Why a version was recompiled without a trap, when the input reports traps.
+const NO_TRAP: &str = "recompiled without a trap: a class-hierarchy or other dependency broke, classes were redefined, or the code was flushed";
 
 fn level(v: &Version) -> String {
     v.level.map_or("?".into(), |l| l.to_string())
@@ -376,20 +408,20 @@ fn state_of(versions: &[Version]) -> State {
 mod tests {
     use super::*;
 
-    fn version(b: &mut Builder, id: u64, m: u32, level: u8, start: Ms) {
+    fn version(b: &mut Builder, id: u32, m: u32, level: u8, start: Ms) {
         let v = b.compile(id, m);
         v.level = Some(level);
         v.start_ms = Some(start);
         v.duration_ms = Some(1.0);
     }
 
-    fn trap(id: u64, at: Ms, reason: &str, action: &str) -> Deopt {
+    fn trap(id: u32, at: Ms, reason: &str, action: &str) -> Deopt {
         Deopt {
             at_ms: at,
             compile_id: Some(id),
             level: Some(4),
-            reason: reason.into(),
-            action: Some(action.into()),
+            reason: word(reason),
+            action: Some(word(action)),
             bci: Some(3),
             line: None,
             instruction: None,

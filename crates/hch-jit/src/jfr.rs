@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use crate::build::Builder;
 use crate::model::{
-    CacheEvent, CacheEventKind, CacheSample, Compiler, Deopt, Format, Marker, MarkerKind, Ms,
-    QueueSample, TimeBase, Timeline,
+    word, CacheEvent, CacheEventKind, CacheSample, Compiler, Deopt, Format, Marker, MarkerKind, Ms,
+    QueueSample, TimeBase, Timeline, Word,
 };
 use crate::Error;
 
@@ -108,7 +108,7 @@ struct Reader {
     b: Builder,
     jvm_start_ms: Option<Ms>,
     /// `jdk.CompilationFailure` by compile id (it may come before its `jdk.Compilation`).
-    failures: Vec<(u64, String)>,
+    failures: Vec<(u32, Word)>,
 }
 
 impl Reader {
@@ -118,8 +118,8 @@ impl Reader {
             "jdk.JVMInformation" => self.jvm(f),
             "jdk.Compilation" => self.compilation(clock, at, f),
             "jdk.CompilationFailure" => {
-                if let Some(id) = uint(f, "compileId") {
-                    let why = text(f, "failureMessage").unwrap_or("failed").to_string();
+                if let Some(id) = small(f, "compileId") {
+                    let why = word(text(f, "failureMessage").unwrap_or("failed"));
                     self.failures.push((id, why));
                 }
             }
@@ -183,7 +183,7 @@ impl Reader {
     }
 
     fn compilation(&mut self, clock: &Clock, at: Ms, f: &Value) {
-        let (Some(id), Some(method)) = (uint(f, "compileId"), method_name(f.get("method"))) else {
+        let (Some(id), Some(method)) = (small(f, "compileId"), method_name(f.get("method"))) else {
             return;
         };
         let m = self.b.method(&method);
@@ -201,10 +201,10 @@ impl Reader {
         v.thread = thread;
         let ok = f.get("succeded").and_then(Value::as_bool).unwrap_or(true);
         if ok {
-            v.code_size = uint(f, "codeSize");
-            v.inlined_bytes = uint(f, "inlinedBytes");
+            v.code_size = small(f, "codeSize");
+            v.inlined_bytes = small(f, "inlinedBytes");
         } else if v.failure.is_none() {
-            v.failure = Some("failed".into());
+            v.failure = Some(word("failed"));
         }
     }
 
@@ -212,13 +212,15 @@ impl Reader {
         let method = method_name(f.get("method")).map(|n| self.b.method(&n));
         let d = Deopt {
             at_ms: at,
-            compile_id: uint(f, "compileId"),
+            compile_id: small(f, "compileId"),
             level: None,
-            reason: text(f, "reason").unwrap_or("unknown").to_string(),
-            action: text(f, "action").map(str::to_string),
-            bci: int(f, "bci"),
-            line: int(f, "lineNumber").filter(|&l| l > 0),
-            instruction: text(f, "instruction").map(str::to_string),
+            reason: word(text(f, "reason").unwrap_or("unknown")),
+            action: text(f, "action").map(word),
+            bci: int(f, "bci").and_then(|b| i32::try_from(b).ok()),
+            line: int(f, "lineNumber")
+                .and_then(|l| i32::try_from(l).ok())
+                .filter(|&l| l > 0),
+            instruction: text(f, "instruction").map(word),
             inlined: None,
             frame: false,
         };
@@ -266,6 +268,10 @@ fn int(v: &Value, k: &str) -> Option<i64> {
 fn uint(v: &Value, k: &str) -> Option<u64> {
     v.get(k)
         .and_then(|x| x.as_u64().or_else(|| x.as_i64().map(|i| i as u64)))
+}
+
+fn small(v: &Value, k: &str) -> Option<u32> {
+    uint(v, k).and_then(|x| u32::try_from(x).ok())
 }
 
 fn num(v: &Value, k: &str) -> Option<f64> {

@@ -31,6 +31,7 @@ mod model;
 mod storm;
 mod stream;
 mod textlog;
+mod words;
 mod xml;
 
 use std::fs::File;

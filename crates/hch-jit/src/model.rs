@@ -1,7 +1,18 @@
 //! The timeline every input is read into: methods with their versions and deoptimizations, the
 //! code cache, the compile queues and markers, all on one axis of milliseconds since JVM start.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
+
+/// Text that is usually one of a few known words (trap reasons, actions, instructions, how a
+/// version ended): borrowed then, so a million events do not hold a million copies.
+pub type Word = Cow<'static, str>;
+
+/// A word of the JVM's as a [`Word`]: borrowed when it is a known one.
+pub fn word(s: &str) -> Word {
+    crate::words::known(s).map_or_else(|| Cow::Owned(s.to_string()), Cow::Borrowed)
+}
 
 /// Milliseconds on the timeline's axis (since the JVM started, see [`TimeBase`]).
 pub type Ms = f64;
@@ -117,7 +128,7 @@ impl Compiler {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Version {
     /// The JVM's compile id.
-    pub compile_id: u64,
+    pub compile_id: u32,
     /// The tier: 0 native wrapper, 1 to 3 C1, 4 C2.
     pub level: Option<u8>,
     /// Which compiler.
@@ -133,15 +144,15 @@ pub struct Version {
     /// How long it compiled.
     pub duration_ms: Option<Ms>,
     /// The size of the code made (nmethod bytes), when installed.
-    pub code_size: Option<u64>,
+    pub code_size: Option<u32>,
     /// The method's bytecode size.
-    pub bytecode_size: Option<u64>,
+    pub bytecode_size: Option<u32>,
     /// Bytecode bytes inlined into it.
-    pub inlined_bytes: Option<u64>,
+    pub inlined_bytes: Option<u32>,
     /// Index of the compiler thread in [`Timeline::threads`].
     pub thread: Option<u32>,
     /// Why the compile failed, when it did.
-    pub failure: Option<String>,
+    pub failure: Option<Word>,
     /// How this version's life ended, if it did within the input.
     pub end: Option<End>,
 }
@@ -184,9 +195,9 @@ pub struct End {
     /// The kind of end.
     pub kind: EndKind,
     /// The JVM's own words (`made not entrant: <reason>`), or hch's inference.
-    pub reason: String,
+    pub reason: Word,
     /// The version that replaced it, when one did.
-    pub replaced_by: Option<u64>,
+    pub replaced_by: Option<u32>,
     /// Whether the JVM said so (a log line); `false` when hch inferred it.
     pub observed: bool,
 }
@@ -198,20 +209,20 @@ pub struct Deopt {
     /// When.
     pub at_ms: Ms,
     /// The compile id of the code that trapped.
-    pub compile_id: Option<u64>,
+    pub compile_id: Option<u32>,
     /// Its tier.
     pub level: Option<u8>,
     /// The trap reason, e.g. `unstable_if`, `class_check` (`constraint` for a frame).
-    pub reason: String,
+    pub reason: Word,
     /// What the JVM did: `none`, `maybe_recompile`, `reinterpret`, `make_not_entrant`,
     /// `make_not_compilable`.
-    pub action: Option<String>,
+    pub action: Option<Word>,
     /// The bytecode index of the trap.
-    pub bci: Option<i64>,
+    pub bci: Option<i32>,
     /// The source line, when the input says.
-    pub line: Option<i64>,
+    pub line: Option<i32>,
     /// The bytecode instruction, e.g. `ifge`.
-    pub instruction: Option<String>,
+    pub instruction: Option<Word>,
     /// The method the trap lies in when it was inlined into another one.
     pub inlined: Option<String>,
     /// A frame deoptimized because its code was invalidated, not a trap of its own.
@@ -237,7 +248,7 @@ pub enum State {
         /// Its tier.
         level: Option<u8>,
         /// Its compile id.
-        compile_id: u64,
+        compile_id: u32,
         /// Whether only an OSR version is live.
         osr: bool,
     },
@@ -246,12 +257,12 @@ pub enum State {
         /// When the last version ended.
         at_ms: Option<Ms>,
         /// Why.
-        reason: String,
+        reason: Word,
     },
     /// Every compile of it failed.
     Failed {
         /// The last failure.
-        reason: String,
+        reason: Word,
     },
     /// Nothing tells (e.g. only deoptimizations of code compiled before the recording).
     Unknown,

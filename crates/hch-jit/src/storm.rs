@@ -14,7 +14,7 @@
 //!   the other type checks (a type profile that changed), or others, named with their counts.
 //! - Otherwise the mix is described as it is.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -114,11 +114,24 @@ struct Event<'t> {
 
 /// Every storm of a timeline, in time order.
 pub fn find(t: &Timeline, o: &StormOptions) -> Vec<Storm> {
-    let events = events(t);
-    let mut storms: Vec<Storm> = bursts(&events, o)
+    // Two passes keep memory to one number per event: the times find the bursts, then only
+    // the events inside a burst are kept whole.
+    let mut times: Vec<Ms> = Vec::new();
+    each_event(t, |e| times.push(e.at));
+    times.sort_by(f64::total_cmp);
+    let ranges: Vec<(Ms, Ms)> = bursts(&times, o)
         .into_iter()
-        .map(|(a, b)| describe(t, &events[a..b], o))
+        .map(|(a, b)| (times[a], times[b - 1]))
         .collect();
+    drop(times);
+    let mut accs: Vec<Acc<'_>> = ranges.iter().map(|_| Acc::default()).collect();
+    each_event(t, |e| {
+        let i = ranges.partition_point(|r| r.1 < e.at);
+        if ranges.get(i).is_some_and(|r| r.0 <= e.at) {
+            accs[i].add(&e);
+        }
+    });
+    let mut storms: Vec<Storm> = accs.into_iter().map(|a| a.describe(t, o)).collect();
     if let Some(s) = jfr_start(t, o) {
         // The rate-based search may have found the same burst: keep one.
         storms.retain(|x| x.end_ms < s.start_ms || x.start_ms > s.end_ms);
@@ -128,12 +141,11 @@ pub fn find(t: &Timeline, o: &StormOptions) -> Vec<Storm> {
     storms
 }
 
-/// The events storms are made of, in time order.
-fn events(t: &Timeline) -> Vec<Event<'_>> {
-    let mut ev = Vec::new();
+/// Calls `f` with every event storms are made of.
+fn each_event<'t>(t: &'t Timeline, mut f: impl FnMut(Event<'t>)) {
     for m in &t.methods {
         for d in &m.deopts {
-            ev.push(Event {
+            f(Event {
                 at: d.at_ms,
                 kind: Kind::Trap,
                 method: &m.name,
@@ -145,7 +157,7 @@ fn events(t: &Timeline) -> Vec<Event<'_>> {
             // An end inferred from a trap is the trap itself, already counted.
             let counted = e.kind == EndKind::TierUp || (e.kind == EndKind::Trap && !e.observed);
             if let (false, Some(at)) = (counted, e.at_ms) {
-                ev.push(Event {
+                f(Event {
                     at,
                     kind: Kind::Invalidation,
                     method: &m.name,
@@ -155,7 +167,7 @@ fn events(t: &Timeline) -> Vec<Event<'_>> {
         }
         for v in crate::analysis::recompiles(&m.versions) {
             if let Some(at) = v.start_ms {
-                ev.push(Event {
+                f(Event {
                     at,
                     kind: Kind::Recompile,
                     method: &m.name,
@@ -164,17 +176,15 @@ fn events(t: &Timeline) -> Vec<Event<'_>> {
             }
         }
     }
-    ev.sort_by(|a, b| a.at.total_cmp(&b.at));
-    ev
 }
 
-/// Index ranges of the events in windows with at least `min_events`, merged.
-fn bursts(ev: &[Event<'_>], o: &StormOptions) -> Vec<(usize, usize)> {
+/// Index ranges of the (sorted) times in windows with at least `min_events`, merged.
+fn bursts(times: &[Ms], o: &StormOptions) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
     let mut j = 0;
-    for i in 0..ev.len() {
+    for i in 0..times.len() {
         j = j.max(i);
-        while j < ev.len() && ev[j].at < ev[i].at + o.window_ms {
+        while j < times.len() && times[j] < times[i] + o.window_ms {
             j += 1;
         }
         if j - i < o.min_events.max(1) {
@@ -188,31 +198,57 @@ fn bursts(ev: &[Event<'_>], o: &StormOptions) -> Vec<(usize, usize)> {
     out
 }
 
-fn describe(t: &Timeline, ev: &[Event<'_>], o: &StormOptions) -> Storm {
-    let count = |k: Kind| ev.iter().filter(|e| e.kind == k).count();
-    let mut s = Storm {
-        start_ms: ev.first().map_or(0.0, |e| e.at),
-        end_ms: ev.last().map_or(0.0, |e| e.at),
-        traps: count(Kind::Trap),
-        invalidations: count(Kind::Invalidation),
-        recompiles: count(Kind::Recompile),
-        methods: ev.iter().map(|e| e.method).collect::<HashSet<_>>().len(),
-        peak_per_s: peak(ev, o.window_ms),
-        reasons: top(ev.iter().filter_map(|e| e.reason), usize::MAX),
-        top_methods: top(ev.iter().map(|e| e.method), 5),
-        cause: CauseKind::Recompilation,
-        explanation: String::new(),
-    };
-    (s.cause, s.explanation) = cause(t, &s, o);
-    s
+/// What a storm is made of, gathered event by event.
+#[derive(Default)]
+struct Acc<'t> {
+    traps: usize,
+    invalidations: usize,
+    recompiles: usize,
+    times: Vec<Ms>,
+    methods: HashMap<&'t str, usize>,
+    reasons: HashMap<&'t str, usize>,
 }
 
-/// The most events in any window, per second.
-fn peak(ev: &[Event<'_>], window: Ms) -> f64 {
+impl<'t> Acc<'t> {
+    fn add(&mut self, e: &Event<'t>) {
+        match e.kind {
+            Kind::Trap => self.traps += 1,
+            Kind::Invalidation => self.invalidations += 1,
+            Kind::Recompile => self.recompiles += 1,
+        }
+        self.times.push(e.at);
+        *self.methods.entry(e.method).or_default() += 1;
+        if let Some(r) = e.reason {
+            *self.reasons.entry(r).or_default() += 1;
+        }
+    }
+
+    fn describe(mut self, t: &Timeline, o: &StormOptions) -> Storm {
+        self.times.sort_by(f64::total_cmp);
+        let mut s = Storm {
+            start_ms: self.times.first().copied().unwrap_or(0.0),
+            end_ms: self.times.last().copied().unwrap_or(0.0),
+            traps: self.traps,
+            invalidations: self.invalidations,
+            recompiles: self.recompiles,
+            methods: self.methods.len(),
+            peak_per_s: peak(&self.times, o.window_ms),
+            reasons: top(self.reasons, usize::MAX),
+            top_methods: top(self.methods, 5),
+            cause: CauseKind::Recompilation,
+            explanation: String::new(),
+        };
+        (s.cause, s.explanation) = cause(t, &s, o);
+        s
+    }
+}
+
+/// The most events in any window, per second (`times` sorted).
+fn peak(times: &[Ms], window: Ms) -> f64 {
     let (mut best, mut j) = (0, 0);
-    for i in 0..ev.len() {
+    for i in 0..times.len() {
         j = j.max(i);
-        while j < ev.len() && ev[j].at < ev[i].at + window {
+        while j < times.len() && times[j] < times[i] + window {
             j += 1;
         }
         best = best.max(j - i);
@@ -221,11 +257,7 @@ fn peak(ev: &[Event<'_>], window: Ms) -> f64 {
 }
 
 /// Values with counts, most first, at most `n`.
-fn top<'a>(values: impl Iterator<Item = &'a str>, n: usize) -> Vec<(String, usize)> {
-    let mut by: HashMap<&str, usize> = HashMap::new();
-    for v in values {
-        *by.entry(v).or_default() += 1;
-    }
+fn top(by: HashMap<&str, usize>, n: usize) -> Vec<(String, usize)> {
     let mut v: Vec<(String, usize)> = by.into_iter().map(|(k, c)| (k.to_string(), c)).collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     v.truncate(n);
@@ -366,7 +398,7 @@ mod tests {
             at_ms: at,
             compile_id: None,
             level: Some(4),
-            reason: reason.into(),
+            reason: crate::model::word(reason),
             action: Some("reinterpret".into()),
             bci: None,
             line: None,
@@ -401,7 +433,7 @@ mod tests {
     fn methods(b: &mut Builder, n: usize, level: u8, at: Ms, end: Option<Ms>) {
         for i in 0..n {
             let m = b.method(&format!("M{i}.f()V"));
-            let id = 1000 * level as u64 + i as u64;
+            let id = 1000 * level as u32 + i as u32;
             let v = b.compile(id, m);
             v.level = Some(level);
             v.start_ms = Some(at);

@@ -17,7 +17,7 @@ use hch_codecache::log::{
 
 use crate::build::Builder;
 use crate::model::{
-    CacheEvent, CacheEventKind, Compiler, Deopt, End, EndKind, Format, Marker, MarkerKind, Ms,
+    word, CacheEvent, CacheEventKind, Compiler, Deopt, End, EndKind, Format, Marker, MarkerKind, Ms,
 };
 use crate::stream::{Line, Stream};
 use crate::Error;
@@ -159,12 +159,12 @@ fn compile_line(b: &mut Builder, text: &str, at: Option<Ms>) -> Result<bool, Str
     let at = e.uptime_ms.map(|u| u as Ms).or(at);
     let name = e.method.dotted();
     let m = b.method(&name);
-    let id = u64::from(e.compile_id);
+    let id = e.compile_id;
     let fill = |v: &mut crate::model::Version| {
         v.level = e.level.or(v.level);
         v.osr = e.flags.contains('%');
         v.osr_bci = e.osr_bci;
-        v.bytecode_size = e.bytes.map(u64::from);
+        v.bytecode_size = e.bytes;
         v.compiler = e.level.map(Compiler::of_level);
     };
     match &e.kind {
@@ -178,8 +178,8 @@ fn compile_line(b: &mut Builder, text: &str, at: Option<Ms>) -> Result<bool, Str
                 fill(b.compile(id, m)); // compiled before the log starts
             }
             let reason = match reason {
-                Some(r) => format!("made not entrant: {r}"),
-                None => "made not entrant".into(),
+                Some(r) => word(&format!("made not entrant: {r}")),
+                None => word("made not entrant"),
             };
             b.ended(
                 id,
@@ -197,7 +197,7 @@ fn compile_line(b: &mut Builder, text: &str, at: Option<Ms>) -> Result<bool, Str
             fill(v);
             v.start_ms = v.start_ms.or(at);
             let why = message.trim_start_matches("COMPILE SKIPPED:").trim();
-            v.failure = Some(why.to_string());
+            v.failure = Some(word(why));
         }
         _ => {}
     }
@@ -216,7 +216,7 @@ fn deopt_line(b: &mut Builder, body: &str, at: Option<Ms>) -> bool {
         return false;
     };
     let mut words = rest.split_ascii_whitespace();
-    let Some(cid) = words.next().and_then(|w| w.parse::<u64>().ok()) else {
+    let Some(cid) = words.next().and_then(|w| w.parse::<u32>().ok()) else {
         return false;
     };
     let (mut level, mut method, mut bci, mut plain) = (None, None, None, Vec::new());
@@ -242,8 +242,8 @@ fn deopt_line(b: &mut Builder, body: &str, at: Option<Ms>) -> bool {
             at_ms: at.unwrap_or(0.0),
             compile_id: Some(cid),
             level,
-            reason: reason.to_string(),
-            action: Some(action.to_string()),
+            reason: word(reason),
+            action: Some(word(action)),
             bci,
             line: None,
             instruction: None,
@@ -323,7 +323,7 @@ mod tests {
         assert_eq!(ends, [Some(tier_up), Some(trap), Some(dep)]);
         let d = &m.deopts[0];
         assert_eq!(
-            (d.reason.as_str(), d.bci, d.at_ms),
+            (&*d.reason, d.bci, d.at_ms),
             ("unstable_if", Some(3), 9094.0)
         );
         assert_eq!(d.inlined, None);

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use crate::build::Builder;
 use crate::model::{
-    CacheEvent, CacheEventKind, CacheSample, Compiler, Deopt, End, EndKind, Format, Marker,
+    word, CacheEvent, CacheEventKind, CacheSample, Compiler, Deopt, End, EndKind, Format, Marker,
     MarkerKind, Ms,
 };
 use crate::stream::Stream;
@@ -131,7 +131,7 @@ struct Xml {
     /// The compiler thread whose log is being read.
     thread: Option<u32>,
     /// The compile task open in a compiler thread's log: compile id and start.
-    task: Option<(u64, Ms)>,
+    task: Option<(u32, Ms)>,
     /// The last `code_cache` figures of the open task: free bytes, nmethods.
     cache: Option<(u64, u64)>,
     last_cache_ms: Option<Ms>,
@@ -253,9 +253,9 @@ impl Xml {
             b"make_not_entrant" => {
                 let id = a.num(b"compile_id").ok_or("no compile_id")?;
                 let at = self.tty_stamp(&a);
-                let reason = match a.text(b"reason") {
-                    Some(r) => format!("made not entrant: {r}"),
-                    None => "made not entrant".into(),
+                let reason = match a.raw(b"reason") {
+                    Some(r) => word(&format!("made not entrant: {}", unescape(r))),
+                    None => word("made not entrant"),
                 };
                 let end = End {
                     at_ms: at,
@@ -272,8 +272,8 @@ impl Xml {
                     at_ms: self.tty_stamp(&a).unwrap_or(self.tty_ms),
                     compile_id: a.num(b"compile_id"),
                     level: a.num(b"level").map(|l: u64| l.min(255) as u8),
-                    reason: a.text(b"reason").unwrap_or("unknown".into()),
-                    action: a.text(b"action"),
+                    reason: word(&a.text(b"reason").unwrap_or("unknown".into())),
+                    action: a.text(b"action").map(|x| word(&x)),
                     bci: None,
                     line: None,
                     instruction: None,
@@ -289,7 +289,7 @@ impl Xml {
                 let method = a.raw(b"method").map(|r| self.method(b, r));
                 if let Some((hint, d)) = &mut self.trap {
                     if d.bci.is_none() {
-                        d.bci = a.num(b"bci").map(|n: u64| n as i64);
+                        d.bci = a.num::<i32>(b"bci");
                         *hint = method;
                     }
                 }
@@ -335,7 +335,7 @@ impl Xml {
     }
 
     /// The compile id and method of a `task` or `task_queued`.
-    fn compile_of(&mut self, b: &mut Builder, a: &Attrs<'_>) -> Result<(u64, u32), String> {
+    fn compile_of(&mut self, b: &mut Builder, a: &Attrs<'_>) -> Result<(u32, u32), String> {
         let id = a.num(b"compile_id").ok_or("no compile_id")?;
         let raw = a.raw(b"method").ok_or("no method")?;
         Ok((id, self.method(b, raw)))
@@ -372,7 +372,7 @@ impl Xml {
         let Some((id, _)) = self.task else { return };
         if let Some(v) = b.known(id) {
             if v.failure.is_none() {
-                v.failure = Some(a.text(b"reason").unwrap_or("failed".into()));
+                v.failure = Some(word(&a.text(b"reason").unwrap_or("failed".into())));
             }
         }
     }
@@ -384,7 +384,7 @@ impl Xml {
             v.start_ms = Some(start);
             v.duration_ms = at.map(|t| (t - start).max(0.0));
             if a.text(b"success").as_deref() == Some("0") {
-                v.failure.get_or_insert_with(|| "failed".into());
+                v.failure.get_or_insert_with(|| word("failed"));
             } else {
                 v.failure = None; // a retry succeeded
                 v.code_size = v.code_size.or(a.num(b"nmsize"));

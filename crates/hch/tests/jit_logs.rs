@@ -139,7 +139,7 @@ fn assert_planned_deopts(t: &Timeline, jdk: &Jdk, what: &str) {
 fn reasons(m: &hch_jit::Method) -> BTreeMap<String, usize> {
     let mut r = BTreeMap::new();
     for d in &m.deopts {
-        *r.entry(d.reason.clone()).or_default() += 1;
+        *r.entry(d.reason.to_string()).or_default() += 1;
     }
     r
 }

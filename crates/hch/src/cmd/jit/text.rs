@@ -375,7 +375,7 @@ fn version(v: &Version) -> String {
         s += &format!(", compiled in {d:.2} ms");
     }
     if let Some(c) = v.code_size {
-        s += &format!(", {}", bytes(c));
+        s += &format!(", {}", bytes(c.into()));
     }
     if let Some(f) = &v.failure {
         s += &format!(", FAILED: {f}");
