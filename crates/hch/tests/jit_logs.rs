@@ -332,3 +332,48 @@ fn xlog_compile_lines(text: &str) -> usize {
     }
     ids.len()
 }
+
+#[test]
+fn the_hot_set_of_analyze_is_overlaid() {
+    for c in captures() {
+        let jfr = c.jfr.to_str().unwrap();
+        let analysis = hch_json(&["analyze", jfr, "--json"]);
+        let hot_file = c.jfr.with_extension("hot.json");
+        std::fs::write(&hot_file, analysis.to_string()).unwrap();
+        let hot_names: Vec<String> = analysis["hot"]["blobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                let m = &b["method"];
+                let class = m["class"].as_str().unwrap().replace('/', ".");
+                format!(
+                    "{class}.{}{}",
+                    m["name"].as_str().unwrap(),
+                    m["descriptor"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert!(!hot_names.is_empty(), "{}: no hot set", c.jdk.label());
+        // From analyze's JSON, and computed from the recording itself: the same overlay.
+        for hot in [hot_file.to_str().unwrap(), jfr] {
+            let v = hch_json(&["jit", jfr, "--hot", hot, "--json"]);
+            let rows = v["hot"].as_array().unwrap();
+            let overlaid: Vec<&str> = rows.iter().filter_map(|r| r["method"].as_str()).collect();
+            assert!(
+                !overlaid.is_empty() && overlaid.iter().all(|m| hot_names.iter().any(|h| h == m)),
+                "{} --hot {hot}: {overlaid:?} not within {hot_names:?}",
+                c.jdk.label()
+            );
+            assert!(rows
+                .iter()
+                .all(|r| r["hot"] == true && r["hot_percent"].is_f64()));
+            let deopt = overlaid.iter().any(|m| m.starts_with("Deopt."));
+            assert!(
+                deopt,
+                "{}: no Deopt method among the hot: {overlaid:?}",
+                c.jdk.label()
+            );
+        }
+    }
+}
