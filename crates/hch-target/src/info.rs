@@ -32,6 +32,11 @@ pub struct JvmInfo {
     pub code_cache: CodeCacheFlags,
     /// The hot code heap of JDK 27+ (experimental), if this JVM has the flags.
     pub hot_code_heap: Option<HotCodeHeap>,
+    /// Alibaba Dragonwell's directive-driven hot heap: `NonProfiledHotCodeHeapSize` in bytes
+    /// (0 = off), when this JVM has the flag.
+    pub dragonwell_hot_heap: Option<u64>,
+    /// `CompilerDirectivesLimit`: how many directives the stack holds (50 by default).
+    pub directives_limit: usize,
     /// `-XX:+DebugNonSafepoints`: without it, JFR samples of compiled code are attributed to
     /// the nearest safepoint's frame, which biases a profile.
     pub debug_non_safepoints: bool,
@@ -87,7 +92,11 @@ impl JvmInfo {
         let jdk = jdk.ok_or_else(|| unexpected("the JDK line"))?.to_string();
         let feature = feature_of(&jdk).ok_or_else(|| unexpected("a feature version"))?;
         let hot_code_heap = hot_code_heap(&flags);
+        let dragonwell_hot_heap = flag_u64(&flags, "NonProfiledHotCodeHeapSize");
+        let directives_limit = flag_u64(&flags, "CompilerDirectivesLimit").unwrap_or(50) as usize;
         Ok(JvmInfo {
+            dragonwell_hot_heap,
+            directives_limit,
             target: t.describe(),
             feature,
             version: jdk,

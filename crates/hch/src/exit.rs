@@ -11,7 +11,8 @@ Exit codes:
   3  the target JVM could not be reached (no such process, attach refused, network, auth)
   4  the JVM ran the command and reported a failure
   5  bad input file (results printed so far are sound; the error names file, chunk and offset)
-  6  verdicts found (`codecache`, `watch`: something is wrong) or directives rejected (`check`)
+  6  verdicts found (`codecache`, `watch`: something is wrong) or directives rejected
+     (`check`, or before applying: nothing was changed on the JVM)
 130  interrupted (Ctrl-C); the target was cleaned up";
 
 /// A command's outcome that is not an error but still a non-zero status, e.g. verdicts found.
@@ -42,6 +43,16 @@ fn code_of(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if let Some(c) = cause.downcast_ref::<Coded>() {
             return c.code;
+        }
+        if let Some(a) = cause.downcast_ref::<hch_target::apply::ApplyError>() {
+            use hch_target::apply::ApplyError as A;
+            return match a {
+                A::Rejected { .. } | A::NoRoom { .. } => 6,
+                A::Placement(_) => 2,
+                A::RefusedByJvm { .. } | A::AfterClear { .. } => 4,
+                A::Empty { .. } => 0,
+                _ => 3,
+            };
         }
         if let Some(t) = cause.downcast_ref::<hch_target::TargetError>() {
             return match t {

@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use anyhow::Context;
-use hch_profile::{check, ApplyMode, CheckTarget, Report};
-use hch_target::Target;
+use hch_profile::{check, CheckTarget, Report};
+use hch_target::apply::{ApplyMode, Placement};
+
+use crate::cmd::analyze::DialectArg;
 
 use crate::exit::{coded, Status};
 use crate::target_args::Connect;
@@ -132,9 +134,10 @@ fn print_outcome(o: &hch_target::directives::DirectivesOutcome) {
     eprintln!("hch: note: {}", o.note);
 }
 
-/// Checks the file for the target's JVM (hch's rules for its release, and the parser of a JDK
-/// the operator named with `--java`), then adds it; the JVM's own answer is checked after. A
-/// file the JVM would reject is not sent (exit 6). Nothing of the target's is ever executed.
+/// Checks the file for the target's JVM (hch's rules for its release and where it can put hot
+/// code, room on the stack, where the JVM reads the file; and the parser of a JDK the operator
+/// named with `--java`), then adds or replaces; the JVM's own answer and stack are checked
+/// after. Nothing of the target's is ever executed.
 fn run_apply(a: TargetFileArgs, mode: ApplyMode) -> anyhow::Result<Status> {
     let Some(file) = a.file else {
         return Err(coded(
@@ -143,59 +146,36 @@ fn run_apply(a: TargetFileArgs, mode: ApplyMode) -> anyhow::Result<Status> {
         ));
     };
     let text = read_file(&file)?;
-    let jvm = a
-        .java
-        .as_deref()
-        .map(|j| jvm_verdict(j, &file))
-        .transpose()?;
-    let mut t = a.connect.open(&a.target)?;
-    let info = hch_target::info::JvmInfo::gather(t.as_mut())?;
-    let hot_option = info.hot_code_heap.as_ref().is_some_and(|h| h.enabled);
-    let report = check(
-        &text,
-        CheckTarget {
-            feature: info.feature,
-            hot_option,
-        },
-    );
-    if !report.accepted {
-        print_report(&file, &report);
-    }
-    let mut rejected = !report.accepted;
-    if let Some(v) = &jvm {
+    if let Some(java) = a.java.as_deref() {
+        let v = jvm_verdict(java, &file)?;
         println!("{}", v.describe(&file));
-        rejected |= !v.accepted;
+        if !v.accepted {
+            eprintln!(
+                "hch: {} was not sent to {}: {} rejects it (see above)",
+                file.display(),
+                a.target,
+                java.display()
+            );
+            return Ok(Status(6));
+        }
     }
-    if rejected {
-        eprintln!(
-            "hch: {} was not sent to {}: the JVM would reject it (see above)",
-            file.display(),
-            t.describe()
-        );
-        return Ok(Status(6));
-    }
-    if let Some(path) = &a.remote_path {
-        return add_remote_path(t.as_mut(), path, mode);
-    }
-    let outcome = hch_profile::apply(t.as_mut(), &text, mode)?;
-    print_outcome(&outcome);
+    let mut t = a.connect.open(&a.target)?;
+    let ready = crate::apply::ready(t.as_mut(), DialectArg::Stock)?;
+    let placement = match a.remote_path {
+        Some(p) => Placement::RemotePath(p),
+        None => Placement::Placed,
+    };
+    crate::apply::apply_text(t.as_mut(), &ready, &text, mode, placement)
+        .map_err(|e| with_file(e, &file))?;
     Ok(Status(0))
 }
 
-/// Adds a file that already lies on the JVM's host (a remote JVM cannot be sent one).
-fn add_remote_path(t: &mut dyn Target, path: &str, mode: ApplyMode) -> anyhow::Result<Status> {
-    if mode == ApplyMode::Replace {
-        hch_target::directives::clear(t)?;
+/// Prints hch's report for a file the JVM would reject, and keeps the error.
+fn with_file(e: anyhow::Error, file: &Path) -> anyhow::Error {
+    if let Some(hch_target::apply::ApplyError::Rejected { report, .. }) = e.downcast_ref() {
+        print_report(file, report);
     }
-    let command = format!("Compiler.directives_add {path}");
-    let response = t.jcmd(&command)?;
-    println!("{}", response.trim_end());
-    if hch_target::directives::count_in_response(&response).is_none() {
-        let msg = format!("{}: the JVM added nothing from {path}; JDK 22 and later do not say why: check the same file locally with `hch directives check`", t.describe());
-        return Err(coded(4, msg));
-    }
-    eprintln!("hch: note: directives affect compilations that start from now on, not code already compiled");
-    Ok(Status(0))
+    e
 }
 
 /// Largest directives file read: HotSpot itself refuses files over a few MB.
@@ -250,6 +230,7 @@ fn run_check(a: CheckArgs) -> anyhow::Result<Status> {
             CheckTarget {
                 feature,
                 hot_option: a.hot_jvm,
+                dragonwell: false,
             },
         );
         print_report(&a.file, &r);
