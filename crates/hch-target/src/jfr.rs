@@ -87,7 +87,8 @@ impl RecordOptions {
     }
 
     /// What hch reads besides samples: the JVM's identity and flags (`DebugNonSafepoints`
-    /// among them, once per chunk) and the code cache's configuration and statistics.
+    /// among them, once per chunk) and the settings (the sampling period). `hch record` and
+    /// `hch profile` both record exactly these; nothing records what nothing reads.
     pub fn default_events() -> Vec<EventSettings> {
         let once = [("period", "beginChunk")];
         vec![
@@ -95,16 +96,13 @@ impl RecordOptions {
             // The sampling period as the JVM applied it: the flat profile's counter is samples x period.
             EventSettings::new("jdk.ActiveSetting", &[]),
             EventSettings::new("jdk.BooleanFlag", &once),
-            EventSettings::new("jdk.CodeCacheConfiguration", &once),
-            EventSettings::new("jdk.CodeCacheStatistics", &[("period", "everyChunk")]),
-            EventSettings::new("jdk.CodeCacheFull", &[]),
         ]
     }
 
     /// The `.jfc` settings file: `jdk.ExecutionSample` at the interval, then the other events.
     /// Events not listed stay off.
     pub fn settings_xml(&self) -> String {
-        let period = format!("{} ms", self.interval.as_millis().max(1));
+        let period = format!("{} us", self.interval.as_micros().max(1000));
         let samples = EventSettings::new("jdk.ExecutionSample", &[("period", &period)]);
         let mut xml = String::from(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<configuration version=\"2.0\" label=\"hch\" \
@@ -330,7 +328,7 @@ mod tests {
         assert!(xml.starts_with(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<configuration version=\"2.0\""
         ));
-        assert!(xml.contains("<event name=\"jdk.ExecutionSample\">\n    <setting name=\"enabled\">true</setting>\n    <setting name=\"period\">20 ms</setting>\n  </event>"));
+        assert!(xml.contains("<event name=\"jdk.ExecutionSample\">\n    <setting name=\"enabled\">true</setting>\n    <setting name=\"period\">20000 us</setting>\n  </event>"));
         assert!(xml.contains("<setting name=\"threshold\">0 ms</setting>"));
         assert!(xml.ends_with("</configuration>\n"));
         assert_eq!(escape("a<b>&\"c\""), "a&lt;b&gt;&amp;&quot;c&quot;");

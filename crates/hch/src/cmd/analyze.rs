@@ -105,7 +105,31 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<Status> {
     let lib = library_options(&args.opts)?;
     let analysis = hch_profile::from_recordings(&args.files, &lib).map_err(input_error)?;
-    report(analysis, &args.opts)
+    let status = report(analysis, &args.opts)?;
+    next_steps(&args);
+    Ok(status)
+}
+
+/// What to do next with this analysis, filled in.
+fn next_steps(args: &Args) {
+    if args.opts.json || args.opts.collapsed {
+        return;
+    }
+    let files: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+    let lines = match &args.opts.directives {
+        Some(out) => vec![
+            format!("hch directives check {}    # will a JVM load it?", out.display()),
+            format!("hch directives replace PID {}    # apply it to a running JVM", out.display()),
+        ],
+        None => vec![format!(
+            "hch analyze {} -o hot.json    # write the hot set's directives",
+            files.join(" ")
+        )],
+    };
+    say!("\nnext:");
+    for l in lines {
+        say!("  {l}");
+    }
 }
 
 /// Converts the CLI options into the library's, reading the codelist if one is given.
