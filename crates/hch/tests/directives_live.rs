@@ -126,6 +126,29 @@ fn host_port_targets_on_every_jdk() {
             "{label}: {}",
             out(&o)
         );
+        // A replace whose file the JVM cannot read leaves the stack as it was.
+        let missing = dir.join("not-on-the-jvm-host.json");
+        let o = hch(
+            &[
+                "directives",
+                "replace",
+                &target,
+                "--remote-path",
+                missing.to_str().unwrap(),
+            ],
+            Some(&stock),
+        );
+        assert_eq!(o.status.code(), Some(4), "{label}: {}", out(&o));
+        assert!(
+            out(&o).contains("stack is unchanged (1 directives)"),
+            "{label}: {}",
+            out(&o)
+        );
+        assert_eq!(
+            hch_target::directives::count_in_print(&jdk.jcmd(jvm.pid, "Compiler.directives_print")),
+            1,
+            "{label}: the stack is as it was"
+        );
         let o = hch(&["directives", "clear", &target], None);
         assert!(
             out(&o).contains("1 before, 0 after"),

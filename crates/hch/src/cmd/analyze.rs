@@ -118,8 +118,14 @@ fn next_steps(args: &Args) {
     let files: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
     let lines = match &args.opts.directives {
         Some(out) => vec![
-            format!("hch directives check {}    # will a JVM load it?", out.display()),
-            format!("hch directives replace PID {}    # apply it to a running JVM", out.display()),
+            format!(
+                "hch directives check {}    # will a JVM load it?",
+                out.display()
+            ),
+            format!(
+                "hch directives replace PID {}    # apply it to a running JVM",
+                out.display()
+            ),
         ],
         None => vec![format!(
             "hch analyze {} -o hot.json    # write the hot set's directives",

@@ -120,7 +120,10 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     let analysis = analysis.map_err(analyze::input_error)?;
     let code = analyze::report(analysis, &args.opts)?;
     if let Some(live) = &live {
-        analyze::say!("hch: what directives would do on this JVM: {}", live.placement.effect());
+        analyze::say!(
+            "hch: what directives would do on this JVM: {}",
+            live.placement.effect()
+        );
     }
     next_steps(&args);
     if let Some(Err(e)) = kept {
@@ -226,7 +229,11 @@ fn supervise(
             jfr_since = Some(Instant::now());
         }
         let elapsed = jfr_since.map_or(Duration::ZERO, |t| t.elapsed());
-        pb.set_message(if elapsed < window.delay { "waiting" } else { "recording" });
+        pb.set_message(if elapsed < window.delay {
+            "waiting"
+        } else {
+            "recording"
+        });
         let over = window
             .duration
             .is_some_and(|d| jfr_since.is_some() && elapsed >= window.delay + d);
@@ -275,7 +282,9 @@ fn next_steps(args: &Args) {
         )),
         None => lines.push(format!("hch record -o hot.json -- {cmd}    # write the hot set's directives")),
     }
-    lines.push("hch profile PID --apply    # or profile the running service and apply in one step".into());
+    lines.push(
+        "hch profile PID --apply    # or profile the running service and apply in one step".into(),
+    );
     analyze::say!("\nnext:");
     for l in lines {
         analyze::say!("  {l}");
