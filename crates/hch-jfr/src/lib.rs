@@ -19,6 +19,8 @@
 //! - Chunks are parsed in parallel (rayon), merged deterministically; memory stays bounded by
 //!   the chunks in flight.
 
+#![deny(missing_docs)]
+
 mod chunk;
 mod collect;
 mod error;

@@ -16,6 +16,8 @@
 //!   by hch's own rules here, and by real JVMs in the tests.
 //! - No clap, no anyhow: the CLI converts its options into [`AnalyzeOptions`].
 
+#![deny(missing_docs)]
+
 pub mod analysis;
 pub mod check;
 pub mod collapsed;

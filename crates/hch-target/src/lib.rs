@@ -8,6 +8,8 @@
 //!   up on drop, also on error and after Ctrl-C.
 //! - Later kinds of target (an in-process agent, a JDK 27 hot code heap) implement the same trait.
 
+#![deny(missing_docs)]
+
 pub mod apply;
 pub mod directives;
 pub mod info;
