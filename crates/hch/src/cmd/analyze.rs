@@ -341,6 +341,11 @@ fn write_directives(a: &Analysis, _o: &Options, path: &std::path::Path) -> anyho
         Dialect::Dragonwell => say!("hch: note: only Alibaba Dragonwell 21/25 takes `AllocInNonProfiledHotCodeHeap`, and acts on it with -XX:NonProfiledHotCodeHeapSize=<size>; other JVMs reject the whole file."),
         _ => {}
     }
+    say!(
+        "hch: to load it: at start-up `java -XX:+UnlockDiagnosticVMOptions -XX:CompilerDirectivesFile={} ...`; into a running JVM `hch directives replace PID {}`",
+        path.display(),
+        path.display()
+    );
     Ok(())
 }
 
