@@ -9,7 +9,7 @@ use hch_target::info::JvmInfo;
 use hch_target::Target;
 
 use crate::cmd::analyze::DialectArg;
-use crate::exit::coded;
+use crate::exit::{coded, Code};
 
 /// A JVM checked for applying: what it is, where it can put hot code, and the dialect to write.
 #[derive(Debug)]
@@ -36,7 +36,7 @@ pub fn ready(t: &mut dyn Target, asked: DialectArg) -> anyhow::Result<Ready> {
     };
     if dialect != fits && dialect != Dialect::Stock {
         return Err(coded(
-            6,
+            Code::Findings,
             format!(
                 "{} ({} {}) does not take the `{}` dialect: {}; use --dialect {} (or leave --dialect out)",
                 t.describe(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use hch_target::jfr::RecordOptions;
 use hch_target::{OpenOptions, Target, TargetError, TargetSpec};
 
-use crate::exit::coded;
+use crate::exit::{coded, Code};
 use crate::remote_args::RemoteArgs;
 
 /// How long a local JVM gets to answer the attach handshake unless `--timeout` says otherwise.
@@ -57,7 +57,8 @@ impl Connect {
 
 /// Parses a TARGET; a malformed one is a usage error (exit 2).
 pub fn parse_spec(spec: &str) -> anyhow::Result<TargetSpec> {
-    TargetSpec::parse(spec).map_err(|e| coded(2, format!("bad TARGET {spec:?}: {}", reason(e))))
+    TargetSpec::parse(spec)
+        .map_err(|e| coded(Code::Usage, format!("bad TARGET {spec:?}: {}", reason(e))))
 }
 
 /// clap's check of a TARGET argument: a malformed one is refused with exit 2 before anything

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use hch_profile::{hotset::Cutoff, Analysis, AnalyzeOptions, Dialect, HotOptions, Sizes};
 
-use crate::exit::{coded, Status};
+use crate::exit::{coded, Code, Status};
 
 /// A line on stderr that never panics nor kills: a closed stderr must not stop `record` from
 /// ending its JVM and removing its files.
@@ -153,7 +153,7 @@ pub fn library_options(o: &Options) -> anyhow::Result<AnalyzeOptions> {
                 .with_context(|| format!("reading --codelist {}", p.display()))?;
             let list = hch_codecache::codelist::parse(&text).map_err(|e| {
                 coded(
-                    5,
+                    Code::BadInput,
                     format!("{}: not a Compiler.codelist capture: {e}", p.display()),
                 )
             })?;
@@ -174,7 +174,7 @@ pub fn library_options(o: &Options) -> anyhow::Result<AnalyzeOptions> {
 pub fn input_error(e: hch_profile::Error) -> anyhow::Error {
     match e {
         hch_profile::Error::Io { .. } | hch_profile::Error::Jfr { .. } => anyhow::Error::new(e),
-        other => coded(5, other.to_string()),
+        other => coded(Code::BadInput, other.to_string()),
     }
 }
 
@@ -215,7 +215,7 @@ pub fn report_with(
     match a.error.take() {
         Some(e) => Err(anyhow::Error::new(e)
             .context("the input is broken after the part shown (results above are sound)")),
-        None => Ok(Status(0)),
+        None => Ok(Status(Code::Ok)),
     }
 }
 

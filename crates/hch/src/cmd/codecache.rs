@@ -14,7 +14,7 @@ use hch_codecache::report::{self, Report, Thresholds};
 use hch_target::Target;
 use serde::Serialize;
 
-use crate::exit::{coded, Status};
+use crate::exit::{coded, Code, Status};
 use crate::target_args::Connect;
 
 /// Examples shown by `hch codecache --help`.
@@ -146,19 +146,20 @@ pub fn from_files(f: &FileArgs) -> anyhow::Result<Snapshot> {
     let path = f
         .codecache_file
         .as_ref()
-        .ok_or_else(|| coded(2, "give a TARGET or --codecache-file"))?;
-    let cache =
-        cc::parse(&read(path)?).map_err(|e| coded(5, format!("{}: {e}", path.display())))?;
+        .ok_or_else(|| coded(Code::Usage, "give a TARGET or --codecache-file"))?;
+    let cache = cc::parse(&read(path)?)
+        .map_err(|e| coded(Code::BadInput, format!("{}: {e}", path.display())))?;
     let list = match &f.codelist_file {
         Some(p) => Some(
             parse_codelist(&read(p)?, f.jdk)
-                .map_err(|e| coded(5, format!("{}: {e:#}", p.display())))?,
+                .map_err(|e| coded(Code::BadInput, format!("{}: {e:#}", p.display())))?,
         ),
         None => None,
     };
     let analytics = match &f.analytics_file {
         Some(p) => Some(
-            analytics::parse(&read(p)?).map_err(|e| coded(5, format!("{}: {e}", p.display())))?,
+            analytics::parse(&read(p)?)
+                .map_err(|e| coded(Code::BadInput, format!("{}: {e}", p.display())))?,
         ),
         None => None,
     };
@@ -187,7 +188,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
             let jdk = feature(t.as_mut());
             let snap = snapshot(t.as_mut(), jdk, true, !args.no_analytics)?;
             if stop.load(Ordering::Relaxed) {
-                return Ok(Status(130));
+                return Ok(Status(Code::Interrupted));
             }
             (t.describe(), jdk, snap)
         }
@@ -212,7 +213,11 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     } else {
         print_text(&mut std::io::stdout().lock(), &name, jdk, &r)?;
     }
-    Ok(Status(if r.verdicts.is_empty() { 0 } else { 6 }))
+    Ok(Status(if r.verdicts.is_empty() {
+        Code::Ok
+    } else {
+        Code::Findings
+    }))
 }
 
 /// The text report.

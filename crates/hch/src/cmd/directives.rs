@@ -11,7 +11,7 @@ use hch_target::apply::{ApplyMode, Placement};
 
 use crate::cmd::analyze::DialectArg;
 
-use crate::exit::{coded, Status};
+use crate::exit::{coded, Code, Status};
 use crate::target_args::Connect;
 
 /// Examples shown by `hch apply --help`.
@@ -107,13 +107,13 @@ fn run_stack(a: &TargetArgs, what: Stack) -> anyhow::Result<Status> {
     let outcome = match what {
         Stack::Print => {
             println!("{}", hch_target::directives::print(t.as_mut())?.trim_end());
-            return Ok(Status(0));
+            return Ok(Status(Code::Ok));
         }
         Stack::Remove => hch_target::directives::remove(t.as_mut())?,
         Stack::Clear => hch_target::directives::clear(t.as_mut())?,
     };
     print_outcome(&outcome);
-    Ok(Status(0))
+    Ok(Status(Code::Ok))
 }
 
 /// The stack operations without a file.
@@ -141,7 +141,7 @@ fn print_outcome(o: &hch_target::directives::DirectivesOutcome) {
 fn run_apply(a: TargetFileArgs, mode: ApplyMode) -> anyhow::Result<Status> {
     let Some(file) = a.file else {
         return Err(coded(
-            2,
+            Code::Usage,
             "give the directives file: `hch directives add TARGET FILE`",
         ));
     };
@@ -156,7 +156,7 @@ fn run_apply(a: TargetFileArgs, mode: ApplyMode) -> anyhow::Result<Status> {
                 a.target,
                 java.display()
             );
-            return Ok(Status(6));
+            return Ok(Status(Code::Findings));
         }
     }
     let mut t = a.connect.open(&a.target)?;
@@ -167,7 +167,7 @@ fn run_apply(a: TargetFileArgs, mode: ApplyMode) -> anyhow::Result<Status> {
     };
     crate::apply::apply_text(t.as_mut(), &ready, &text, mode, placement)
         .map_err(|e| with_file(e, &file))?;
-    Ok(Status(0))
+    Ok(Status(Code::Ok))
 }
 
 /// Prints hch's report for a file the JVM would reject, and keeps the error.
@@ -191,7 +191,7 @@ fn read_file(path: &Path) -> anyhow::Result<String> {
         .with_context(|| format!("reading {}", path.display()))?;
     if bytes.len() as u64 > MAX_FILE {
         return Err(coded(
-            5,
+            Code::BadInput,
             format!(
                 "{}: more than {MAX_FILE} bytes; a directives file that large is surely not one",
                 path.display()
@@ -200,7 +200,7 @@ fn read_file(path: &Path) -> anyhow::Result<String> {
     }
     String::from_utf8(bytes).map_err(|e| {
         coded(
-            5,
+            Code::BadInput,
             format!(
                 "{}: not UTF-8 text at byte {} (directives files are UTF-8 JSON)",
                 path.display(),
@@ -242,7 +242,7 @@ fn run_check(a: CheckArgs) -> anyhow::Result<Status> {
     } else {
         println!("(no JDK given: --java JAVA_HOME also runs the JVM's own parser)");
     }
-    Ok(Status(if rejected { 6 } else { 0 }))
+    Ok(Status(if rejected { Code::Findings } else { Code::Ok }))
 }
 
 /// Prints one of hch's verdicts.
@@ -331,7 +331,7 @@ fn jvm_verdict(java: &Path, file: &Path) -> anyhow::Result<JvmVerdict> {
         .output()
         .map_err(|e| {
             coded(
-                1,
+                Code::Error,
                 format!("cannot run {}: {e} (give --java a JDK home)", bin.display()),
             )
         })?;
@@ -341,7 +341,7 @@ fn jvm_verdict(java: &Path, file: &Path) -> anyhow::Result<JvmVerdict> {
         // The JVM failed before it read the file (no such JVM, missing libraries in a container).
         let why = format!("{}{}", stdout, vm_errors(&stderr));
         return Err(coded(
-            1,
+            Code::Error,
             format!(
                 "{} did not get to read the file: {}",
                 bin.display(),

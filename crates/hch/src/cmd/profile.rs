@@ -14,7 +14,7 @@ use hch_target::jfr::RecordOptions;
 use hch_target::Target;
 
 use crate::cmd::analyze::{self, DialectArg, Options};
-use crate::exit::{coded, Status};
+use crate::exit::{coded, Code, Status};
 use crate::target_args::{record, TargetArgs};
 
 /// Examples shown by `hch profile --help`.
@@ -130,7 +130,7 @@ fn preflight(args: &Args, t: &mut dyn Target) -> anyhow::Result<Pre> {
     let info = JvmInfo::gather(t)?;
     if !info.jfr_available {
         return Err(coded(
-            4,
+            Code::JvmFailed,
             format!(
                 "{}: JFR is not available in this JVM ({})",
                 t.describe(),
@@ -148,14 +148,14 @@ fn preflight(args: &Args, t: &mut dyn Target) -> anyhow::Result<Pre> {
     }
     let (ready, dialect) = if args.apply {
         if !t.can_place_files() && args.remote_path.is_none() {
-            return Err(coded(2, format!(
+            return Err(coded(Code::Usage, format!(
                 "{} reads directives files from its own host, so --apply needs --remote-path PATH (where -o FILE will lie on that host); \
                  or profile with -o FILE, copy it there, and run `hch directives replace {} FILE --remote-path PATH`",
                 t.describe(), args.target.target)));
         }
         if args.remote_path.is_some() && args.opts.directives.is_none() {
             return Err(coded(
-                2,
+                Code::Usage,
                 "--remote-path needs -o FILE: the file hch writes and you place at PATH",
             ));
         }

@@ -17,7 +17,7 @@ use hch_target::jfr::RecordOptions;
 use hch_target::Target;
 
 use crate::cmd::analyze;
-use crate::exit::{coded, Status};
+use crate::exit::{coded, Code, Status};
 
 /// Examples shown by `hch record --help`.
 pub const EXAMPLES: &str = "Examples:
@@ -107,7 +107,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         }
     }
     if !recording.is_file() {
-        return Err(coded(1, format!("the Java command ended ({status}) before JFR wrote a recording: check that it starts a HotSpot JVM (JDK 11+) and that the options above were accepted")));
+        return Err(coded(Code::Error, format!("the Java command ended ({status}) before JFR wrote a recording: check that it starts a HotSpot JVM (JDK 11+) and that the options above were accepted")));
     }
     // A failed copy must not cost the analysis of what was recorded: report it last.
     let kept = args.keep.as_ref().map(|keep| {
@@ -130,7 +130,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         return Err(e);
     }
     Ok(if interrupted.load(Ordering::Relaxed) {
-        Status(130)
+        Status(Code::Interrupted)
     } else {
         code
     })
@@ -167,7 +167,7 @@ fn java_command(
         .iter()
         .position(|a| Path::new(a).file_name().is_some_and(|n| n == "java"));
     let Some(at) = at else {
-        return Err(coded(2, format!("`{}` does not run a `java` executable: give the command as `-- java ...` (or `-- /path/to/jdk/bin/java ...`)", args.command.join(" "))));
+        return Err(coded(Code::Usage, format!("`{}` does not run a `java` executable: give the command as `-- java ...` (or `-- /path/to/jdk/bin/java ...`)", args.command.join(" "))));
     };
     let mut argv: Vec<String> = args.command.clone();
     argv.splice(at + 1..at + 1, opts);
@@ -316,7 +316,7 @@ impl ChildGuard {
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = self.0.kill();
-        Err(coded(1, format!("the JVM did not exit within {}s of SIGTERM and was killed; its recording may be incomplete", EXIT_GRACE.as_secs())))
+        Err(coded(Code::Error, format!("the JVM did not exit within {}s of SIGTERM and was killed; its recording may be incomplete", EXIT_GRACE.as_secs())))
     }
 }
 
