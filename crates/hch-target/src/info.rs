@@ -119,14 +119,7 @@ fn parse_vm_line(version: &str) -> Option<(String, String)> {
     Some((name.trim().to_string(), v.trim().to_string()))
 }
 
-/// The feature release of a version: `17.0.15` is 17, `1.8.0_392` is 8, `27-ea` is 27.
-pub fn feature_of(version: &str) -> Option<u32> {
-    let mut parts = version.split(['.', '_', '-', '+']);
-    match parts.next()?.parse().ok()? {
-        1 => parts.next()?.parse().ok(),
-        n => Some(n),
-    }
-}
+pub use hch_attach::procfs::feature_of;
 
 /// `VM.flags -all` lines (`    uintx ReservedCodeCacheSize = 251658240 {pd product} {ergonomic}`)
 /// as name → value.

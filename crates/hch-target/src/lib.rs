@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod apply;
+pub mod codecache;
 pub mod directives;
 pub mod info;
 pub mod jfr;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use anyhow::Context;
+use hch_attach::procfs::feature_of;
 use hch_profile::{check, CheckTarget, Report};
 use hch_target::apply::{ApplyMode, Placement};
 
@@ -385,19 +386,11 @@ fn release_feature(java: &Path) -> Option<u32> {
         .parent()?
         .to_path_buf();
     let text = std::fs::read_to_string(home.join("release")).ok()?;
-    let line = text.lines().find_map(|l| l.strip_prefix("JAVA_VERSION="))?;
-    version_feature(&format!("x version {line}"))
+    feature_of(&hch_attach::procfs::release_version(&text)?)
 }
 
 /// The feature release from `-version`'s first line (`openjdk version "17.0.15" ...`).
 fn version_feature(stderr: &str) -> Option<u32> {
     let line = stderr.lines().find(|l| l.contains(" version \""))?;
-    let v = line.split('"').nth(1)?;
-    let mut parts = v.split(['.', '-', '+', '_']);
-    let first: u32 = parts.next()?.parse().ok()?;
-    if first == 1 {
-        parts.next()?.parse().ok()
-    } else {
-        Some(first)
-    }
+    feature_of(line.split('"').nth(1)?)
 }
