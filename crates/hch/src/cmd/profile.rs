@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use hch_codecache::codelist::{Codelist, State};
 use hch_profile::Sizes;
-use hch_target::apply::{ApplyMode, Placement};
+use hch_target::apply::{ApplyMode, HotPlacement, Placement};
 use hch_target::info::JvmInfo;
 use hch_target::jfr::RecordOptions;
 use hch_target::Target;
@@ -86,6 +86,9 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
             .warnings
             .retain(|w| !w.contains("DebugNonSafepoints"));
     }
+    if let (Some(HotPlacement::VmSampled { enabled }), Some(list)) = (pre.placement, &after) {
+        hot_heap_report(t.as_mut(), &analysis.hot, list, enabled);
+    }
     let cost = Cost::of(before.as_ref(), after.as_ref());
     let directives = analysis.directives.to_json();
     let empty = analysis.directives.is_empty();
@@ -115,6 +118,8 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
 /// What was learned before recording.
 struct Pre {
     info: JvmInfo,
+    /// Where the JVM can put hot code.
+    placement: Option<HotPlacement>,
     /// For --apply: the JVM checked for it.
     ready: Option<crate::apply::Ready>,
     /// The dialect to write.
@@ -146,7 +151,7 @@ fn preflight(args: &Args, t: &mut dyn Target) -> anyhow::Result<Pre> {
             t.describe()
         );
     }
-    let (ready, dialect) = if args.apply {
+    let (ready, dialect, placement) = if args.apply {
         if !t.can_place_files() && args.remote_path.is_none() {
             return Err(coded(Code::Usage, format!(
                 "{} reads directives files from its own host, so --apply needs --remote-path PATH (where -o FILE will lie on that host); \
@@ -163,21 +168,56 @@ fn preflight(args: &Args, t: &mut dyn Target) -> anyhow::Result<Pre> {
         crate::apply::preflight_stand_in(t, &ready, ApplyMode::Replace, &placement(args))
             .map_err(|e| e.context("not profiling: --apply could not succeed on this JVM"))?;
         let dialect = ready.dialect;
-        (Some(ready), dialect)
+        let placement = ready.placement;
+        (Some(ready), dialect, Some(placement))
     } else {
         let placement = hch_target::apply::probe_hot_option(t, &info)?;
         let dialect = match args.opts.dialect {
             DialectArg::Auto => placement.dialect(),
             other => other.offline(),
         };
-        (None, dialect)
+        (None, dialect, Some(placement))
     };
     Ok(Pre {
         info,
+        placement,
         ready,
         dialect,
         warned_safepoints,
     })
+}
+
+/// On a JVM with JDK 27's hot code heap (the VM picks its code by sampling), which of the
+/// profile's hot blobs sit in `'hot nmethods'` and which do not, and the flags that give it
+/// more room or a wider pick.
+fn hot_heap_report(t: &mut dyn Target, hot: &hch_profile::HotSet, list: &Codelist, on: bool) {
+    let Some(cache) = t
+        .jcmd("Compiler.codecache")
+        .ok()
+        .and_then(|c| hch_codecache::codecache::parse(&c).ok())
+    else {
+        return;
+    };
+    let s = hch_codecache::sparse::join(list, &cache, &hot.hot_methods());
+    let inside = |p: &&hch_codecache::sparse::Placed| p.heap.contains("hot nmethods");
+    let n_in = s.placed.iter().filter(inside).count();
+    let share = s.hot_heap_sample_share.unwrap_or(0.0) * 100.0;
+    eprintln!(
+        "hch: hot code heap ('hot nmethods', {}): {n_in} of the {} hot blobs placed sit in it, with {share:.1}% of their samples",
+        if on { "on" } else { "off" },
+        s.placed.len()
+    );
+    let outside: Vec<String> = s
+        .placed
+        .iter()
+        .filter(|p| !inside(p))
+        .take(5)
+        .map(|p| format!("{}.{}", p.method.class, p.method.name))
+        .collect();
+    if !outside.is_empty() {
+        eprintln!("hch:   hottest outside it: {}", outside.join(", "));
+        eprintln!("hch:   the VM picks by its own sampling: -XX:HotCodeHeapSize=<size> gives it more room, -XX:HotCodeSamplePercent=<pct> (80) a wider pick, -XX:HotCodeIntervalSeconds=<s> (300) a faster one");
+    }
 }
 
 /// Where the JVM reads the directives from.

@@ -170,18 +170,7 @@ fn profile_options(
 
 /// Hot blobs as hot methods, hottest first.
 fn hot_of(a: &hch_profile::Analysis) -> Vec<HotMethod> {
-    a.hot
-        .blobs
-        .iter()
-        .map(|b| HotMethod {
-            method: MethodRef {
-                class: b.method.class.clone(),
-                name: b.method.name.clone(),
-                descriptor: b.method.descriptor.clone(),
-            },
-            samples: b.samples,
-        })
-        .collect()
+    a.hot.hot_methods()
 }
 
 /// The `match` patterns of a directives file, one sample each (directives carry no weights).
