@@ -32,6 +32,7 @@ pub fn detect(path: &Path) -> Result<InputFormat, Error> {
             path: path.to_path_buf(),
             offset: offset as u64,
         }),
+        None if crate::flattext::looks_like(&head) => Ok(InputFormat::FlatText),
         None => Ok(InputFormat::Collapsed),
     }
 }
@@ -58,6 +59,14 @@ pub fn read_into(
                 source: e,
             })?;
             collapsed::read(profile, path, BufReader::new(f))?;
+            Ok(None)
+        }
+        InputFormat::FlatText => {
+            let f = File::open(path).map_err(|e| Error::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+            crate::flattext::read(profile, path, BufReader::new(f))?;
             Ok(None)
         }
     }

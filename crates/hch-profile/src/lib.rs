@@ -23,6 +23,7 @@ pub mod check;
 pub mod collapsed;
 pub mod directives;
 pub mod flat;
+pub mod flattext;
 pub mod hotset;
 pub mod input;
 pub mod json;
