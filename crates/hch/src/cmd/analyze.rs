@@ -153,39 +153,17 @@ fn from_inputs(paths: &[PathBuf], lib: &AnalyzeOptions) -> anyhow::Result<Analys
     Ok(a)
 }
 
-/// Adds one input's samples, its format told by its first bytes as
-/// `hch_profile::input::detect` tells it; see `hch_profile::input::read_into` for the result.
+/// Adds one input's samples; the library tells its format from its first bytes.
 fn read_input(
     profile: &mut hch_profile::Profile,
     input: inputs::Input,
     lib: &AnalyzeOptions,
 ) -> Result<Option<hch_profile::Error>, hch_profile::Error> {
-    let path = input.label;
-    let io = |source| hch_profile::Error::Io {
-        path: path.clone(),
-        source,
+    let depth = match lib.full_stacks {
+        true => hch_jfr::StackDepth::Full,
+        false => hch_jfr::StackDepth::Host,
     };
-    let mut head = [0u8; 4096];
-    let n = inputs::read_head(&input.file, &mut head).map_err(io)?;
-    if head[..n].starts_with(b"FLR\0") {
-        let file = hch_jfr::JfrFile::from_file(input.file, path.clone());
-        let jfr = |source| hch_profile::Error::Jfr {
-            path: path.clone(),
-            source,
-        };
-        let depth = match lib.full_stacks {
-            true => hch_jfr::StackDepth::Full,
-            false => hch_jfr::StackDepth::Host,
-        };
-        return hch_profile::input::read_jfr(profile, &path, &file.map_err(jfr)?, depth);
-    }
-    if let Some(offset) = head[..n].iter().position(|&b| b < 0x09) {
-        let offset = offset as u64;
-        return Err(hch_profile::Error::UnknownFormat { path, offset });
-    }
-    let reader = std::io::BufReader::new(input.file);
-    hch_profile::collapsed::read(profile, &path, reader)?;
-    Ok(None)
+    hch_profile::input::read_opened(profile, &input.label, input.file, depth)
 }
 
 /// Converts the CLI options into the library's, reading the codelist if one is given.
