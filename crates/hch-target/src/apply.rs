@@ -339,7 +339,7 @@ pub fn apply(
                     held: pre.held,
                     now: count_in_print(&directives::print(t)?),
                     before: before.trim_end().to_string(),
-                    answer: e.to_string(),
+                    answer: crate::with_causes(&e),
                 }),
             }
         }

@@ -136,7 +136,7 @@ pub enum TargetError {
         hint: String,
     },
     /// An I/O error with context.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io {
         /// What was being done.
         context: String,
@@ -144,4 +144,17 @@ pub enum TargetError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// An error and its causes in one line (`a: b: c`), for messages that carry another error's
+/// text rather than its chain.
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
 }

@@ -340,7 +340,7 @@ fn target_error(name: &str, command: Option<&str>, e: Error) -> TargetError {
         },
         (e, _) => TargetError::Unreachable {
             target: name.into(),
-            reason: without_endpoint(name, e.to_string()),
+            reason: without_endpoint(name, crate::with_causes(&e)),
         },
     }
 }

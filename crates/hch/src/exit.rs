@@ -107,14 +107,8 @@ pub fn finish(result: anyhow::Result<Status>) -> ExitCode {
             let code = code_of(&err);
             if code != Code::Ok {
                 eprintln!("hch: error: {err}");
-                // A cause whose text an outer message already quotes adds nothing.
-                let mut said = err.to_string();
                 for cause in err.chain().skip(1) {
-                    let text = cause.to_string();
-                    if !said.contains(&text) {
-                        eprintln!("  caused by: {text}");
-                        said.push_str(&text);
-                    }
+                    eprintln!("  caused by: {cause}");
                 }
             }
             ExitCode::from(code as u8)

@@ -147,8 +147,14 @@ fn hot_from_recording(
     list: &hch_codecache::codelist::Codelist,
     top: usize,
 ) -> anyhow::Result<Vec<HotMethod>> {
-    let a = hch_profile::from_live_recording(bytes, source, &profile_options(list, top))
-        .map_err(|e| coded(Code::BadInput, format!("live recording: {e}")))?;
+    let a = hch_profile::from_live_recording(bytes, source, &profile_options(list, top)).map_err(
+        |e| {
+            coded(
+                Code::BadInput,
+                format!("live recording: {}", hch_target::with_causes(&e)),
+            )
+        },
+    )?;
     Ok(hot_of(&a))
 }
 
