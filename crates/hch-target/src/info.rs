@@ -119,6 +119,15 @@ pub fn feature_of(version: &str) -> Option<u32> {
     }
 }
 
+/// The update release of a version: `21.0.8` is 8, `17.0.15+6` is 15; `None` for `25` or `27-ea`.
+pub fn update_of(version: &str) -> Option<u32> {
+    let mut parts = version.split(['.', '_', '-', '+']);
+    match parts.next()?.parse::<u32>().ok()? {
+        1 => parts.nth(2)?.parse().ok(),
+        _ => parts.nth(1)?.parse().ok(),
+    }
+}
+
 /// `VM.flags -all` lines (`    uintx ReservedCodeCacheSize = 251658240 {pd product} {ergonomic}`)
 /// as name → value.
 pub fn parse_flags(text: &str) -> BTreeMap<String, String> {
@@ -205,6 +214,11 @@ mod tests {
         assert_eq!(feature_of("17.0.15"), Some(17));
         assert_eq!(feature_of("1.8.0_392"), Some(8));
         assert_eq!(feature_of("27-ea"), Some(27));
+        assert_eq!(update_of("21.0.8"), Some(8));
+        assert_eq!(update_of("17.0.15+6"), Some(15));
+        assert_eq!(update_of("1.8.0_392"), Some(392));
+        assert_eq!(update_of("25"), None);
+        assert_eq!(update_of("27-ea"), None);
         let v = "OpenJDK 64-Bit Server VM version 25.0.3+9-LTS\nJDK 25.0.3\n";
         assert_eq!(
             parse_vm_line(v),

@@ -600,7 +600,11 @@ mod tests {
             let want = release.unwrap_or(jdk.feature);
             assert_eq!(major, want + 44, "{} ({})", jdk.label(), javac.display());
             if release.is_some_and(|r| r < jdk.feature) {
-                eprintln!("{}: no javac of release {} or newer", jdk.label(), jdk.feature);
+                eprintln!(
+                    "{}: no javac of release {} or newer",
+                    jdk.label(),
+                    jdk.feature
+                );
             }
         }
     }

@@ -155,6 +155,7 @@ fn run_apply(a: TargetFileArgs, mode: ApplyMode) -> anyhow::Result<Status> {
         &text,
         CheckTarget {
             feature: info.feature,
+            update: hch_target::info::update_of(&info.version),
             hot_option,
         },
     );
@@ -238,17 +239,19 @@ fn run_check(a: CheckArgs) -> anyhow::Result<Status> {
         .clone()
         .or_else(|| std::env::var_os("JAVA_HOME").map(PathBuf::from));
     let jvm = java.map(|j| jvm_verdict(&j, &a.file)).transpose()?;
+    // The JVM's own release, with its update (21.0.8 fixed a parser bug); else JDK 17 and 25.
     let features = match (&a.jdk[..], &jvm) {
-        ([], Some(v)) if v.feature.is_some() => vec![v.feature.unwrap_or(17)],
-        ([], _) => vec![17, 25],
-        (given, _) => given.to_vec(),
+        ([], Some(v)) if v.feature.is_some() => vec![(v.feature.unwrap_or(17), v.update)],
+        ([], _) => vec![(17, None), (25, None)],
+        (given, _) => given.iter().map(|&f| (f, None)).collect(),
     };
     let mut rejected = false;
-    for feature in features {
+    for (feature, update) in features {
         let r = check(
             &text,
             CheckTarget {
                 feature,
+                update,
                 hot_option: a.hot_jvm,
             },
         );
@@ -301,6 +304,7 @@ fn print_report(file: &Path, r: &Report) {
 struct JvmVerdict {
     java: PathBuf,
     feature: Option<u32>,
+    update: Option<u32>,
     accepted: bool,
     messages: String,
 }
@@ -374,10 +378,12 @@ fn jvm_verdict(java: &Path, file: &Path) -> anyhow::Result<JvmVerdict> {
     } else {
         format!("{stdout}{}", vm_errors(&stderr))
     };
-    let feature = release_feature(&bin).or_else(|| version_feature(&stderr));
+    let version = release_version(&bin).or_else(|| launcher_version(&stderr));
+    let version = version.as_deref().unwrap_or("");
     Ok(JvmVerdict {
         java: bin,
-        feature,
+        feature: hch_target::info::feature_of(version),
+        update: hch_target::info::update_of(version),
         accepted,
         messages,
     })
@@ -396,8 +402,8 @@ fn vm_errors(stderr: &str) -> String {
         .collect()
 }
 
-/// The feature release from the JDK's `release` file (`JAVA_VERSION="17.0.15"`), next to `bin/`.
-fn release_feature(java: &Path) -> Option<u32> {
+/// The version in the JDK's `release` file (`JAVA_VERSION="17.0.15"`), next to `bin/`.
+fn release_version(java: &Path) -> Option<String> {
     let home = std::fs::canonicalize(java)
         .ok()?
         .parent()?
@@ -405,18 +411,11 @@ fn release_feature(java: &Path) -> Option<u32> {
         .to_path_buf();
     let text = std::fs::read_to_string(home.join("release")).ok()?;
     let line = text.lines().find_map(|l| l.strip_prefix("JAVA_VERSION="))?;
-    version_feature(&format!("x version {line}"))
+    Some(line.trim().trim_matches('"').to_string())
 }
 
-/// The feature release from `-version`'s first line (`openjdk version "17.0.15" ...`).
-fn version_feature(stderr: &str) -> Option<u32> {
+/// The version in `-version`'s first line (`openjdk version "17.0.15" ...`).
+fn launcher_version(stderr: &str) -> Option<String> {
     let line = stderr.lines().find(|l| l.contains(" version \""))?;
-    let v = line.split('"').nth(1)?;
-    let mut parts = v.split(['.', '-', '+', '_']);
-    let first: u32 = parts.next()?.parse().ok()?;
-    if first == 1 {
-        parts.next()?.parse().ok()
-    } else {
-        Some(first)
-    }
+    Some(line.split('"').nth(1)?.to_string())
 }

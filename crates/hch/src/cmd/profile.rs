@@ -114,6 +114,7 @@ fn apply(target: &TargetArgs, json: &str) -> anyhow::Result<()> {
         json,
         hch_profile::CheckTarget {
             feature: info.feature,
+            update: hch_target::info::update_of(&info.version),
             hot_option,
         },
     );
