@@ -403,7 +403,7 @@ fn vm_errors(stderr: &str) -> String {
 }
 
 /// The version in the JDK's `release` file (`JAVA_VERSION="17.0.15"`), next to `bin/`.
-fn release_version(java: &Path) -> Option<String> {
+pub(crate) fn release_version(java: &Path) -> Option<String> {
     let home = std::fs::canonicalize(java)
         .ok()?
         .parent()?
