@@ -130,6 +130,26 @@ pub fn release_version(release: &str) -> Option<String> {
         .map(|v| v.trim().trim_matches('"').to_string())
 }
 
+/// The feature release of a Java version string: `17.0.15` is 17, `1.8.0_392` is 8, `27-ea`
+/// is 27. The one parser of JDK versions in hch.
+pub fn feature_of(version: &str) -> Option<u32> {
+    let mut parts = version.trim().trim_matches('"').split(['.', '_', '-', '+']);
+    match parts.next()?.parse().ok()? {
+        1 => parts.next()?.parse().ok(),
+        n => Some(n),
+    }
+}
+
+/// The update release of a Java version string: `21.0.8` is 8, `17.0.15+6` is 15,
+/// `1.8.0_392` is 392; `None` for `25` or `27-ea`.
+pub fn update_of(version: &str) -> Option<u32> {
+    let mut parts = version.trim().trim_matches('"').split(['.', '_', '-', '+']);
+    match parts.next()?.parse::<u32>().ok()? {
+        1 => parts.nth(2)?.parse().ok(),
+        _ => parts.nth(1)?.parse().ok(),
+    }
+}
+
 /// Splits `/proc/<pid>/cmdline` (NUL-separated) into arguments.
 pub fn split_nul(bytes: &[u8]) -> Vec<String> {
     bytes

@@ -39,6 +39,7 @@ fn reproduces_the_accept_reject_matrix_of_jdk17_and_jdk25() {
                     feature,
                     update: None,
                     hot_option: false,
+                    dragonwell: false,
                 },
             );
             if report.accepted != jvm_accepted(&capture) {
@@ -63,6 +64,7 @@ fn hot_option_is_refused_by_stock_jdks_with_a_plain_hint() {
                 feature,
                 update: None,
                 hot_option: false,
+                dragonwell: false,
             },
         );
         assert!(!r.accepted);
@@ -77,7 +79,8 @@ fn hot_option_is_refused_by_stock_jdks_with_a_plain_hint() {
                 CheckTarget {
                     feature,
                     update: None,
-                    hot_option: true
+                    hot_option: true,
+                    dragonwell: false,
                 }
             )
             .accepted
@@ -93,6 +96,7 @@ fn warns_about_dropped_inline_rules_and_key_prefixes() {
             feature: 25,
             update: None,
             hot_option: false,
+            dragonwell: false,
         },
     );
     assert!(r.accepted);
@@ -109,6 +113,7 @@ fn too_many_directives_for_the_stack() {
             feature: 17,
             update: None,
             hot_option: false,
+            dragonwell: false,
         },
     );
     assert!(!r.accepted);
@@ -132,6 +137,7 @@ fn truncated_and_mutated_files_never_panic() {
                     feature: 17,
                     update: None,
                     hot_option: false,
+                    dragonwell: false,
                 },
             );
         }
@@ -144,6 +150,7 @@ fn truncated_and_mutated_files_never_panic() {
                     feature: 25,
                     update: None,
                     hot_option: true,
+                    dragonwell: false,
                 },
             );
         }
@@ -168,7 +175,7 @@ fn line_comment_bug_by_release() {
         let target = CheckTarget {
             feature,
             update,
-            hot_option: false,
+            ..CheckTarget::default()
         };
         let r = check(&text, target);
         match rejected_as {

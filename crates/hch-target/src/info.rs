@@ -32,6 +32,11 @@ pub struct JvmInfo {
     pub code_cache: CodeCacheFlags,
     /// The hot code heap of JDK 27+ (experimental), if this JVM has the flags.
     pub hot_code_heap: Option<HotCodeHeap>,
+    /// Alibaba Dragonwell's directive-driven hot heap: `NonProfiledHotCodeHeapSize` in bytes
+    /// (0 = off), when this JVM has the flag.
+    pub dragonwell_hot_heap: Option<u64>,
+    /// `CompilerDirectivesLimit`: how many directives the stack holds (50 by default).
+    pub directives_limit: usize,
     /// `-XX:+DebugNonSafepoints`: without it, JFR samples of compiled code are attributed to
     /// the nearest safepoint's frame, which biases a profile.
     pub debug_non_safepoints: bool,
@@ -87,7 +92,11 @@ impl JvmInfo {
         let jdk = jdk.ok_or_else(|| unexpected("the JDK line"))?.to_string();
         let feature = feature_of(&jdk).ok_or_else(|| unexpected("a feature version"))?;
         let hot_code_heap = hot_code_heap(&flags);
+        let dragonwell_hot_heap = flag_u64(&flags, "NonProfiledHotCodeHeapSize");
+        let directives_limit = flag_u64(&flags, "CompilerDirectivesLimit").unwrap_or(50) as usize;
         Ok(JvmInfo {
+            dragonwell_hot_heap,
+            directives_limit,
             target: t.describe(),
             feature,
             version: jdk,
@@ -110,23 +119,7 @@ fn parse_vm_line(version: &str) -> Option<(String, String)> {
     Some((name.trim().to_string(), v.trim().to_string()))
 }
 
-/// The feature release of a version: `17.0.15` is 17, `1.8.0_392` is 8, `27-ea` is 27.
-pub fn feature_of(version: &str) -> Option<u32> {
-    let mut parts = version.split(['.', '_', '-', '+']);
-    match parts.next()?.parse().ok()? {
-        1 => parts.next()?.parse().ok(),
-        n => Some(n),
-    }
-}
-
-/// The update release of a version: `21.0.8` is 8, `17.0.15+6` is 15; `None` for `25` or `27-ea`.
-pub fn update_of(version: &str) -> Option<u32> {
-    let mut parts = version.split(['.', '_', '-', '+']);
-    match parts.next()?.parse::<u32>().ok()? {
-        1 => parts.nth(2)?.parse().ok(),
-        _ => parts.nth(1)?.parse().ok(),
-    }
-}
+pub use hch_attach::procfs::{feature_of, update_of};
 
 /// `VM.flags -all` lines (`    uintx ReservedCodeCacheSize = 251658240 {pd product} {ergonomic}`)
 /// as name → value.

@@ -10,6 +10,8 @@
 //!   `--release N`.
 //! - A JVM never outlives its test: [`Jvm`] kills and reaps it on drop, also on panic.
 
+#![deny(missing_docs)]
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

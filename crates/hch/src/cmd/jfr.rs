@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use hch_jfr::{summarize, JfrFile, Summary};
 
-use crate::exit::Status;
+use crate::exit::{Code, Status};
 use crate::output::print_json;
 
 /// Examples shown by `hch jfr --help`.
@@ -49,11 +49,18 @@ pub fn run(cmd: Command) -> anyhow::Result<Status> {
     }
 }
 
+/// Opens a recording as `hch analyze` opens its inputs: `-`, FIFOs and gzip work, devices
+/// and empty files are refused.
+fn open(path: &std::path::Path) -> anyhow::Result<JfrFile> {
+    let input = crate::cmd::inputs::open(path)?;
+    Ok(JfrFile::from_file(input.file, input.label)?)
+}
+
 fn summary(files: &[PathBuf], json: bool) -> anyhow::Result<Status> {
     let mut first_error = None;
     let mut all = Vec::new();
     for f in files {
-        let file = JfrFile::open(f)?;
+        let file = open(f)?;
         let (s, err) = summarize(&file);
         if json {
             all.push(serde_json::json!({ "file": f, "summary": s, "error": err.as_ref().map(|e| e.to_string()) }));
@@ -71,7 +78,7 @@ fn summary(files: &[PathBuf], json: bool) -> anyhow::Result<Status> {
         Some(e) => {
             Err(anyhow::Error::new(e).context("the results above cover the complete chunks only"))
         }
-        None => Ok(Status(0)),
+        None => Ok(Status(Code::Ok)),
     }
 }
 
@@ -109,7 +116,7 @@ fn print(events: &[String], files: &[PathBuf]) -> anyhow::Result<Status> {
     let names: Vec<&str> = events.iter().map(String::as_str).collect();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for f in files {
-        let file = JfrFile::open(f)?;
+        let file = open(f)?;
         let mut io_err = None;
         let r = hch_jfr::for_each_event(&file, &names, |chunk, name, fields| {
             let line = serde_json::json!({ "type": name, "chunk": chunk, "fields": fields });
@@ -124,5 +131,5 @@ fn print(events: &[String], files: &[PathBuf]) -> anyhow::Result<Status> {
         r.with_context(|| format!("printing events of {}", f.display()))?;
     }
     out.flush()?;
-    Ok(Status(0))
+    Ok(Status(Code::Ok))
 }
