@@ -152,7 +152,8 @@ pub fn parse_feature(version: &str) -> Option<u32> {
     }
 }
 
-/// Where `scripts/install_test_jdks.sh` (run by `.ci/run`) puts the JDK 11 and 21 runtimes.
+/// Where `scripts/install_test_jdks.sh` (run by `.ci/run`) puts the JDK 11 and 21 runtimes,
+/// unless `HCH_JDKS_DIR` (read by both) says otherwise.
 pub const EXTRA_JDKS_DIR: &str = "/opt/hch-jdks";
 
 /// Every JDK on this machine, one per feature release, newest last.
@@ -197,7 +198,8 @@ fn default_homes() -> Vec<PathBuf> {
     if let Some(h) = std::env::var_os("JAVA_HOME") {
         homes.push(h.into());
     }
-    for dir in ["/usr/lib/jvm", EXTRA_JDKS_DIR] {
+    let extra = std::env::var_os("HCH_JDKS_DIR").unwrap_or_else(|| EXTRA_JDKS_DIR.into());
+    for dir in [PathBuf::from("/usr/lib/jvm"), PathBuf::from(extra)] {
         if let Ok(rd) = std::fs::read_dir(dir) {
             let mut v: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
             v.sort();
