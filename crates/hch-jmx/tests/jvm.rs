@@ -1,14 +1,12 @@
 //! End to end against real JVMs on 127.0.0.1, on every JDK found: the agent with no auth,
 //! with passwords and roles, with TLS; diagnostic commands and a streamed JFR recording.
 
-mod common;
-
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use common::{start, Agent};
 use hch_jmx::jfr::{self, Recording, Settings};
 use hch_jmx::{Client, ConnectOptions, Error};
+use hch_testkit::jmx::{start, Agent};
 use hch_testkit::{require_jdks, scratch_dir};
 
 fn connect(port: u16, opts: &ConnectOptions) -> Result<Client, Error> {
@@ -199,13 +197,13 @@ fn tls_on_every_jdk() {
             continue;
         }
         let dir = scratch_dir(&format!("jmx-tls-{}", jdk.feature));
-        let (mut ks, mut pem) = common::make_certificate(&jdk, &dir);
+        let (mut ks, mut pem) = hch_testkit::jmx::make_certificate(&jdk, &dir);
         let trusted = |pem: &std::path::Path| ConnectOptions {
             tls: true,
             tls_ca: Some(pem.to_path_buf()),
             ..ConnectOptions::default()
         };
-        let mut other = other_cert(&jdk, &dir, common::EC_KEY);
+        let mut other = other_cert(&jdk, &dir, hch_testkit::jmx::EC_KEY);
         if ecdsa_with_null_parameter(&pem) {
             // JDK 11's keytool: an EC certificate TLS libraries reject; hch says why and what
             // to do, and the rest runs with RSA keys.
@@ -223,7 +221,7 @@ fn tls_on_every_jdk() {
                 "{}: {e}",
                 jdk.label()
             );
-            (ks, pem) = common::make_certificate_with(&jdk, &dir, &["-keyalg", "RSA"]);
+            (ks, pem) = hch_testkit::jmx::make_certificate_with(&jdk, &dir, &["-keyalg", "RSA"]);
             other = other_cert(&jdk, &dir, &["-keyalg", "RSA"]);
         }
         let wrong_ca = ConnectOptions {
@@ -281,7 +279,7 @@ fn tls_on_every_jdk() {
 fn other_cert(jdk: &hch_testkit::Jdk, dir: &std::path::Path, key: &[&str]) -> std::path::PathBuf {
     let other = dir.join("other");
     std::fs::create_dir_all(&other).unwrap();
-    common::make_certificate_with(jdk, &other, key).1
+    hch_testkit::jmx::make_certificate_with(jdk, &other, key).1
 }
 
 // Whether the PEM certificate is signed with ecdsa-with-SHA256 under an AlgorithmIdentifier

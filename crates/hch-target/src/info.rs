@@ -37,6 +37,10 @@ pub struct JvmInfo {
     pub dragonwell_hot_heap: Option<u64>,
     /// `CompilerDirectivesLimit`: how many directives the stack holds (50 by default).
     pub directives_limit: usize,
+    /// Whether JFR has been created in this JVM already (`None`: cannot tell). On JDK 11 to 22
+    /// the first creation at run time deoptimizes all compiled code (see
+    /// [`JvmInfo::first_jfr_costs_a_storm`]).
+    pub jfr_started: Option<bool>,
     /// `-XX:+DebugNonSafepoints`: without it, JFR samples of compiled code are attributed to
     /// the nearest safepoint's frame, which biases a profile.
     pub debug_non_safepoints: bool,
@@ -74,7 +78,16 @@ impl JvmInfo {
     /// Asks the target.
     pub fn gather(t: &mut dyn Target) -> Result<JvmInfo, TargetError> {
         let version = t.jcmd("VM.version")?;
-        let flags = parse_flags(&t.jcmd("VM.flags -all")?);
+        let flags_text = t.jcmd("VM.flags -all")?;
+        let flags = parse_flags(&flags_text);
+        let jfr_started = match jfr_started_by_flag(&flags_text) {
+            JfrState::Known(started) => Some(started),
+            // `-XX:+FlightRecorder` does not create JFR: its thread tells.
+            JfrState::Ambiguous => t
+                .jcmd("Thread.print")
+                .ok()
+                .map(|text| text.contains("\"JFR Recorder Thread\"")),
+        };
         let properties = parse_properties(&t.jcmd("VM.system_properties")?);
         let help = t.jcmd("help")?;
         let unexpected = |what: &str| TargetError::CommandFailed {
@@ -95,6 +108,7 @@ impl JvmInfo {
         let dragonwell_hot_heap = flag_u64(&flags, "NonProfiledHotCodeHeapSize");
         let directives_limit = flag_u64(&flags, "CompilerDirectivesLimit").unwrap_or(50) as usize;
         Ok(JvmInfo {
+            jfr_started,
             dragonwell_hot_heap,
             directives_limit,
             target: t.describe(),
@@ -109,6 +123,41 @@ impl JvmInfo {
             directives_effect: directives_effect(hot_code_heap.as_ref()),
             hot_code_heap,
         })
+    }
+}
+
+impl JvmInfo {
+    /// Whether starting JFR now will make the JVM throw away its compiled code: JDK 11 to 22
+    /// deoptimize every nmethod on the first redefinition after JFR adds its retransform
+    /// capability (measured: every live application method on 11, 17 and 21; one on 25).
+    pub fn first_jfr_costs_a_storm(&self) -> bool {
+        self.feature < 23 && self.jfr_started == Some(false)
+    }
+}
+
+/// What `VM.flags -all`'s `FlightRecorder` line says about JFR having been created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JfrState {
+    /// Yes or no for sure.
+    Known(bool),
+    /// `-XX:+FlightRecorder` on the command line, which does not create JFR by itself.
+    Ambiguous,
+}
+
+/// `bool FlightRecorder = false {product} {default}` means never created; `= true {product}
+/// {management}` created (at run time or by `-XX:StartFlightRecording`); `{command line}` is
+/// the user's `-XX:+FlightRecorder`, which tells nothing (verified on JDK 11, 17, 21, 25).
+fn jfr_started_by_flag(flags: &str) -> JfrState {
+    let Some(line) = flags
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some("FlightRecorder"))
+    else {
+        return JfrState::Ambiguous;
+    };
+    match (line.contains("= true"), line.contains("{command line}")) {
+        (true, true) => JfrState::Ambiguous,
+        (true, false) => JfrState::Known(true),
+        (false, _) => JfrState::Known(false),
     }
 }
 
@@ -217,6 +266,19 @@ mod tests {
             parse_vm_line(v),
             Some(("OpenJDK 64-Bit Server VM".into(), "25.0.3+9-LTS".into()))
         );
+    }
+
+    #[test]
+    fn jfr_state_from_the_flag_line() {
+        // Captured from VM.flags -all on JDK 17.0.15 before and after JFR.start, and with
+        // -XX:+FlightRecorder on the command line.
+        let never = "     bool FlightRecorder                           = false                                     {product} {default}\n";
+        let after = "     bool FlightRecorder                           = true                                      {product} {management}\n";
+        let asked = "     bool FlightRecorder                           = true                                      {product} {command line}\n";
+        assert_eq!(jfr_started_by_flag(never), JfrState::Known(false));
+        assert_eq!(jfr_started_by_flag(after), JfrState::Known(true));
+        assert_eq!(jfr_started_by_flag(asked), JfrState::Ambiguous);
+        assert_eq!(jfr_started_by_flag(""), JfrState::Ambiguous);
     }
 
     #[test]

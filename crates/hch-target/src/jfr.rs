@@ -11,11 +11,14 @@
 //! its `/tmp`, where a later `hch` run can find it by its `hch-` name); and the file names are
 //! new and owned by the JVM's user.
 //!
-//! Costs to know: on JDK 17 the first `JFR.start` in a JVM deoptimizes all compiled code
-//! (JVMTI "all dependencies" mode); JDK 25 deoptimizes only dependent methods.
+//! Costs to know: on JDK 11 to 22 the first `JFR.start` in a JVM deoptimizes all compiled code
+//! (JFR adds the retransform capability late, and the first redefinition marks every nmethod);
+//! JDK 23 and later record the dependencies needed and deoptimize next to nothing. The first
+//! start also takes seconds to answer. `JvmInfo::first_jfr_costs_a_storm` tells beforehand.
 //!
 //! Stack depth: `stackdepth` is one setting for the whole JVM, fixed once JFR has been
-//! initialized there (by the first recording, and on JDK 25 by any `JFR.configure`). hch sends
+//! initialized there (by the first recording; `JFR.configure` does not initialize it, nor
+//! `VM.flags`, but `JFR.check` does on 17 and later). hch sends
 //! `JFR.configure stackdepth=N` only when asked for a depth other than the default 64: it takes
 //! effect on a JVM that has not recorded yet and is ignored afterwards (JDK 17 even answers
 //! "Stack depth: N" then, but keeps the old depth; measured on 17.0.15 and 25.0.3). For a

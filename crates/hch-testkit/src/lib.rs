@@ -12,6 +12,9 @@
 
 #![deny(missing_docs)]
 
+pub mod hostile;
+pub mod jmx;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -143,6 +143,16 @@ fn preflight(args: &Args, t: &mut dyn Target) -> anyhow::Result<Pre> {
             ),
         ));
     }
+    if info.first_jfr_costs_a_storm() {
+        eprintln!(
+            "hch: warning: JFR has never run in {} (JDK {}): starting it now makes the JVM throw away \
+             and recompile its compiled code (measured on JDK 11 to 21: every live application method, \
+             with throughput down for 5 to 25 s). Start JVMs with -XX:StartFlightRecording (or the hch \
+             agent at launch) to avoid it; JDK 23 and later are not affected.",
+            t.describe(),
+            info.feature
+        );
+    }
     let warned_safepoints = !info.debug_non_safepoints;
     if warned_safepoints {
         eprintln!(

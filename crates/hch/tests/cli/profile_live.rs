@@ -230,3 +230,30 @@ fn a_biased_jvm_is_warned_about_once() {
         );
     }
 }
+
+/// On JDK 11 to 22 the first JFR start deoptimizes all compiled code: the first profile of a
+/// JVM that never ran JFR warns, a second does not; JDK 23 and later never warn. The not-entrant
+/// count before and after shows what it cost.
+#[test]
+fn the_first_jfr_start_is_announced_where_it_costs_a_storm() {
+    for jdk in require_jdks() {
+        let jvm = hotloop(&jdk);
+        let pid = jvm.pid.to_string();
+        let first = hch(&["profile", &pid, "--duration", "1s"]);
+        let second = hch(&["profile", &pid, "--duration", "1s"]);
+        let (one, two) = (
+            String::from_utf8_lossy(&first.stderr),
+            String::from_utf8_lossy(&second.stderr),
+        );
+        assert_eq!(first.status.code(), Some(0), "{one}");
+        let storm = jdk.feature < 23;
+        assert_eq!(
+            one.contains("JFR has never run"),
+            storm,
+            "{}: {one}",
+            jdk.label()
+        );
+        assert!(!two.contains("JFR has never run"), "{}: {two}", jdk.label());
+        assert!(one.contains("nmethods made not entrant"), "{one}");
+    }
+}
