@@ -72,7 +72,7 @@ fn http_get(addr: &str) -> String {
 fn reregistered_unsafe_park_is_found_by_watch_and_codecache() {
     for jdk in hch_testkit::require_jdks() {
         let Some(agent) = support::parkflip(&jdk) else {
-            hch_testkit::skip(&jdk, "no gcc to build the JVMTI agent");
+            hch_testkit::skip(&jdk, "no gcc or JVMTI headers to build the JVMTI agent");
             continue;
         };
         let launch =
