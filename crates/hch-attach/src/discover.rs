@@ -172,8 +172,7 @@ fn perf_data(root: &TargetRoot, ns_pid: u32, uid: u32) -> Option<PerfData> {
     };
     let dirs = Dir::read_from(&listing).ok()?.filter_map(Result::ok);
     let mut users = dirs.filter(|d| {
-        d.file_type() == FileType::Directory
-            && d.file_name().to_bytes().starts_with(b"hsperfdata_")
+        d.file_type() == FileType::Directory && d.file_name().to_bytes().starts_with(b"hsperfdata_")
     });
     users.find_map(|d| {
         let name = d.file_name().to_str().ok()?;

@@ -106,7 +106,11 @@ impl<'a> Trigger<'a> {
             Ok((_fd, id)) => Some(id),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => None,
             Err(e) => {
-                return Err(AttachError::from_io(l.pid, format!("creating /tmp/{name}"), e))
+                return Err(AttachError::from_io(
+                    l.pid,
+                    format!("creating /tmp/{name}"),
+                    e,
+                ))
             }
         };
         Ok(Trigger {

@@ -26,10 +26,10 @@ mod error;
 mod handshake;
 pub mod hsperf;
 mod os;
-pub mod root;
 mod process;
 pub mod procfs;
 pub mod protocol;
+pub mod root;
 mod vm;
 
 pub use discover::{list_jvms, AttachState, JvmProcess};

@@ -109,7 +109,7 @@ impl TargetRoot {
     /// Opens `path` with `flags`; the last component is never followed if it is a symlink.
     pub fn open(&self, path: &str, flags: OFlags) -> io::Result<OwnedFd> {
         self.resolve(path, flags | OFlags::NOFOLLOW)
-            .map_err(|e| self.context(e, path))
+            .map_err(|e| self.context(last_link(e), path))
     }
 
     /// Reads a whole file under the rules (see [`read_checked`]).
@@ -170,9 +170,8 @@ fn walk(root: BorrowedFd<'_>, path: &str, flags: OFlags) -> io::Result<OwnedFd> 
     };
     for (i, part) in parents.iter().enumerate() {
         let at = dir.as_ref().map_or(root, |d| d.as_fd());
-        let next = rustix::fs::openat(at, *part, dir_flags, Mode::empty()).map_err(|e| {
-            symlink_refused(at, part, e, &parts[..=i].join("/"))
-        })?;
+        let next = rustix::fs::openat(at, *part, dir_flags, Mode::empty())
+            .map_err(|e| symlink_refused(at, part, e, &parts[..=i].join("/")))?;
         dir = Some(next);
     }
     let at = dir.as_ref().map_or(root, |d| d.as_fd());
@@ -191,6 +190,17 @@ fn symlink_refused(at: BorrowedFd<'_>, name: &str, e: Errno, shown: &str) -> io:
         );
     }
     e.into()
+}
+
+/// Says plainly that a last component was a symlink (`O_NOFOLLOW` answers `ELOOP`).
+fn last_link(e: io::Error) -> io::Error {
+    if e.raw_os_error() != Some(Errno::LOOP.raw_os_error()) {
+        return e;
+    }
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        "a symlink where a file was expected; hch does not follow a target's link there",
+    )
 }
 
 /// Checks an open file against the rules: regular, owner, links, size.
@@ -255,8 +265,7 @@ fn kind_name(kind: FileType) -> &'static str {
 /// Creates a new file `name` in `dir` (never an existing one, never through a symlink).
 pub fn create_new(dir: BorrowedFd<'_>, name: &str, mode: u32) -> io::Result<(OwnedFd, FileId)> {
     plain_name(name)?;
-    let flags =
-        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let fd = rustix::fs::openat(dir, name, flags, Mode::from_raw_mode(mode))?;
     let id = FileId::of(fd.as_fd())?;
     Ok((fd, id))
@@ -285,7 +294,8 @@ pub fn remove_if_same(dir: BorrowedFd<'_>, name: &str, id: FileId) -> io::Result
 pub fn open_checked_at(dir: BorrowedFd<'_>, name: &str, rules: &FileRules) -> io::Result<File> {
     plain_name(name)?;
     let flags = read_flags() | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
+    let fd =
+        rustix::fs::openat(dir, name, flags, Mode::empty()).map_err(|e| last_link(e.into()))?;
     check_file(&fd, rules)?;
     Ok(File::from(fd))
 }
@@ -381,8 +391,15 @@ mod tests {
     fn absolute_symlinks_stay_inside_the_root() {
         let (_d, root) = fake_root();
         let got = root.read("/tmp/hostname", &rules(100)).unwrap();
-        assert_eq!(got, b"inside\n", "resolved in the fake root, not the host's /etc");
-        assert!(root.read("/tmp/../../../etc/hostname", &rules(100)).unwrap() == b"inside\n");
+        assert_eq!(
+            got, b"inside\n",
+            "resolved in the fake root, not the host's /etc"
+        );
+        assert!(
+            root.read("/tmp/../../../etc/hostname", &rules(100))
+                .unwrap()
+                == b"inside\n"
+        );
     }
 
     #[test]
@@ -414,7 +431,10 @@ mod tests {
         let e = root.read("/fifo", &rules(10)).unwrap_err().to_string();
         assert!(e.contains("FIFO"), "{e}");
         symlink("/dev/zero", d.path().join("zero")).unwrap();
-        assert!(root.read("/zero", &rules(10)).is_err(), "a last symlink is not followed");
+        assert!(
+            root.read("/zero", &rules(10)).is_err(),
+            "a last symlink is not followed"
+        );
         std::fs::write(d.path().join("big"), vec![1u8; 11]).unwrap();
         let e = root.read("/big", &rules(10)).unwrap_err().to_string();
         assert!(e.contains("11 bytes"), "{e}");
@@ -426,8 +446,8 @@ mod tests {
     #[test]
     fn only_the_same_file_is_removed() {
         let d = tempfile::tempdir().unwrap();
-        let dir = rustix::fs::open(d.path(), OFlags::PATH | OFlags::DIRECTORY, Mode::empty())
-            .unwrap();
+        let dir =
+            rustix::fs::open(d.path(), OFlags::PATH | OFlags::DIRECTORY, Mode::empty()).unwrap();
         let (_fd, id) = create_new(dir.as_fd(), "x", 0o600).unwrap();
         assert!(create_new(dir.as_fd(), "x", 0o600).is_err(), "never reused");
         std::fs::remove_file(d.path().join("x")).unwrap();
@@ -442,8 +462,8 @@ mod tests {
     #[test]
     fn sockets_are_checked_before_connecting() {
         let d = tempfile::tempdir().unwrap();
-        let dir = rustix::fs::open(d.path(), OFlags::PATH | OFlags::DIRECTORY, Mode::empty())
-            .unwrap();
+        let dir =
+            rustix::fs::open(d.path(), OFlags::PATH | OFlags::DIRECTORY, Mode::empty()).unwrap();
         let me = rustix::process::geteuid().as_raw();
         let listener = std::os::unix::net::UnixListener::bind(d.path().join("s")).unwrap();
         std::fs::set_permissions(
@@ -458,6 +478,8 @@ mod tests {
         assert!(e.to_string().contains("symlink"), "{e}");
         let e = connect_socket_at(dir.as_fd(), "s", me + 1).unwrap_err();
         assert!(e.to_string().contains("owned by uid"), "{e}");
-        assert!(connect_socket_at(dir.as_fd(), "none", me).unwrap().is_none());
+        assert!(connect_socket_at(dir.as_fd(), "none", me)
+            .unwrap()
+            .is_none());
     }
 }

@@ -253,7 +253,9 @@ fn read_reply(mut stream: &UnixStream, deadline: Instant) -> io::Result<Vec<u8>>
             Ok(n) if (bytes.len() + n) as u64 > MAX_REPLY => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
-                    format!("the reply is larger than {MAX_REPLY} bytes; is this socket really a JVM's?"),
+                    format!(
+                    "the reply is larger than {MAX_REPLY} bytes; is this socket really a JVM's?"
+                ),
                 ))
             }
             Ok(n) => bytes.extend_from_slice(&buf[..n]),
@@ -261,7 +263,11 @@ fn read_reply(mut stream: &UnixStream, deadline: Instant) -> io::Result<Vec<u8>>
             Err(e) if e.kind() == io::ErrorKind::ConnectionReset && !bytes.is_empty() => {
                 return Ok(bytes)
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
             Err(e) => return Err(e),
         }
     }

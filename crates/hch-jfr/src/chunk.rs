@@ -11,9 +11,9 @@ use crate::layout::Layouts;
 use crate::metadata::Metadata;
 
 /// Record type id of metadata events.
-const METADATA: u64 = 0;
+pub(crate) const METADATA: u64 = 0;
 /// Record type id of checkpoint (constant pool) events.
-const CHECKPOINT: u64 = 1;
+pub(crate) const CHECKPOINT: u64 = 1;
 
 /// A record of a chunk, undecoded: its type and its bytes after the type id.
 #[derive(Debug, Clone, Copy)]
@@ -91,9 +91,60 @@ impl Pools {
         self.counts.get(&type_id).copied().unwrap_or(0)
     }
 
-    fn declare(&mut self, type_id: u64, count: usize) {
+    pub(crate) fn declare(&mut self, type_id: u64, count: usize) {
         let n = self.counts.entry(type_id).or_insert(0);
         *n = n.saturating_add(count);
+    }
+
+    /// Lists the entries of these types instead of indexing them.
+    pub(crate) fn divert_types(&mut self, types: impl IntoIterator<Item = u64>) {
+        self.divert.extend(types);
+    }
+
+    /// Whether entries of a type go to the diverted list instead of the table.
+    #[inline]
+    pub(crate) fn diverts(&self, type_id: u64) -> bool {
+        self.divert.contains(&type_id)
+    }
+
+    /// Records where an entry's value lies: in the table, or in the list for diverted types.
+    #[inline]
+    pub(crate) fn insert(&mut self, type_id: u64, key: u64, span: Span, divert: bool) {
+        if divert {
+            self.diverted.push((type_id, key, span));
+        } else {
+            self.map.insert((type_id, key), span);
+        }
+    }
+}
+
+/// Where the bytes of an assembled chunk (a huge chunk read in windows, whose needed parts
+/// were copied into one buffer) lie in the real chunk: runs of (offset in the buffer, offset
+/// in the chunk), sorted. Errors then name the real offset.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Reloc {
+    pub(crate) runs: Vec<(u32, u64)>,
+}
+
+impl Reloc {
+    /// The chunk offset of a buffer offset.
+    pub(crate) fn map(&self, off: u64) -> u64 {
+        let i = self.runs.partition_point(|r| u64::from(r.0) <= off);
+        match i.checked_sub(1).map(|i| self.runs[i]) {
+            Some((at, to)) => to + (off - u64::from(at)),
+            None => off,
+        }
+    }
+
+    /// Notes that buffer bytes from `at` on come from chunk offset `to`, unless the last run
+    /// already continues there.
+    pub(crate) fn push(&mut self, at: u32, to: u64) {
+        if let Some(&(a, t)) = self.runs.last() {
+            if t + u64::from(at - a) == to {
+                return;
+            }
+        }
+        self.runs.push((at, to));
     }
 }
 
@@ -113,6 +164,8 @@ pub struct Chunk<'a> {
     pub(crate) bytes: &'a [u8],
     /// How many checkpoint records the chunk has.
     pub checkpoints: usize,
+    /// For an assembled chunk, where its bytes lie in the real one.
+    pub(crate) reloc: Option<&'a Reloc>,
 }
 
 impl<'a> Chunk<'a> {
@@ -140,13 +193,7 @@ impl<'a> Chunk<'a> {
         let md_offset = find_metadata(bytes, &header)?;
         let (metadata, layouts) = cache.get_or_parse(bytes, md_offset)?;
         let mut pools = Pools::recycled();
-        pools
-            .divert
-            .extend(cache.divert_stacks_of.iter().filter_map(|event| {
-                let def = metadata.class_by_name(event)?;
-                let f = def.fields.iter().find(|f| f.name == "stackTrace")?;
-                f.constant_pool.then_some(f.type_id)
-            }));
+        pools.divert_types(cache.diverted_types(&metadata));
         let mut chunk = Chunk {
             index,
             start: 0,
@@ -156,10 +203,43 @@ impl<'a> Chunk<'a> {
             pools,
             bytes,
             checkpoints: 0,
+            reloc: None,
         };
         chunk.index_pools()?;
         chunk.check_chain()?;
         Ok(chunk)
+    }
+
+    /// A chunk assembled from the parts of a huge chunk that a reader needs: `bytes` holds
+    /// copies of some constants and records, `reloc` says where they came from, and `pools`
+    /// index the constants in `bytes`. Only the crate's windowed readers build these.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn assembled(
+        span: &crate::file::ChunkSpan,
+        header: ChunkHeader,
+        metadata: Arc<Metadata>,
+        layouts: Arc<Layouts>,
+        pools: Pools,
+        bytes: &'a [u8],
+        checkpoints: usize,
+        reloc: &'a Reloc,
+    ) -> Chunk<'a> {
+        Chunk {
+            index: span.index,
+            start: span.start,
+            header,
+            metadata,
+            layouts,
+            pools,
+            bytes,
+            checkpoints,
+            reloc: Some(reloc),
+        }
+    }
+
+    /// Takes the pools back from an assembled chunk (to assemble the next batch with them).
+    pub(crate) fn take_pools(mut self) -> Pools {
+        std::mem::take(&mut self.pools)
     }
 
     /// The chunk's bytes.
@@ -189,7 +269,10 @@ impl<'a> Chunk<'a> {
     }
 
     /// Converts a within-chunk error to a located one.
-    pub(crate) fn locate(&self, e: RawError) -> Error {
+    pub(crate) fn locate(&self, mut e: RawError) -> Error {
+        if let Some(r) = self.reloc {
+            e.offset = r.map(e.offset);
+        }
         e.at(self.index, self.start)
     }
 
@@ -223,7 +306,7 @@ impl<'a> Chunk<'a> {
                 .ok_or(RawError::new(type_at as u64, Problem::UnknownType(type_id)))?;
             let count = c.length(1)?;
             self.pools.declare(type_id, count);
-            let divert = self.pools.divert.contains(&type_id);
+            let divert = self.pools.diverts(type_id);
             if !divert {
                 self.pools.map.reserve(count.min(1 << 16));
             }
@@ -235,11 +318,7 @@ impl<'a> Chunk<'a> {
                     start,
                     end: c.pos() as u32,
                 };
-                if divert {
-                    self.pools.diverted.push((type_id, key, span));
-                } else {
-                    self.pools.map.insert((type_id, key), span);
-                }
+                self.pools.insert(type_id, key, span, divert);
             }
         }
         Ok(())
@@ -247,44 +326,18 @@ impl<'a> Chunk<'a> {
 
     /// Walks the checkpoint chain from the header: each step must go strictly backwards.
     fn check_chain(&self) -> RawResult<()> {
-        let mut pos = self.header.constant_pool_offset;
-        if pos == 0 {
-            return Ok(()); // no chain recorded (async-profiler writes one checkpoint and points to it)
-        }
-        for _ in 0..=self.checkpoints {
-            let p = pos as usize;
-            if p < HEADER_SIZE || p >= self.bytes.len() {
-                return Err(RawError::new(
-                    16,
-                    Problem::CheckpointChain(format!("offset {pos} is outside the chunk")),
-                ));
-            }
-            let mut c = Cursor::new(self.bytes, p);
+        let bytes = self.bytes;
+        check_chain(&self.header, self.checkpoints, bytes.len() as u64, |pos| {
+            let mut c = Cursor::new(bytes, pos as usize);
             c.varint()?;
-            if c.varint()? != CHECKPOINT {
-                return Err(RawError::new(
-                    pos,
-                    Problem::CheckpointChain(format!("no checkpoint at offset {pos}")),
-                ));
+            let type_id = c.varint()?;
+            if type_id != CHECKPOINT {
+                return Ok(None);
             }
             c.varint()?;
             c.varint()?;
-            let delta = c.varint()? as i64;
-            if delta == 0 {
-                return Ok(());
-            }
-            if delta > 0 {
-                return Err(RawError::new(
-                    pos,
-                    Problem::CheckpointChain(format!("delta {delta} points forward")),
-                ));
-            }
-            pos = pos.wrapping_add(delta as u64);
-        }
-        Err(RawError::new(
-            16,
-            Problem::CheckpointChain("longer than the number of checkpoints (a cycle)".into()),
-        ))
+            Ok(Some(c.varint()? as i64))
+        })
     }
 
     /// A cursor over one pool entry's value: reading can never run into other entries.
@@ -305,11 +358,7 @@ impl<'a> Chunk<'a> {
 
     /// Name of a type by id.
     pub fn type_name(&self, type_id: u64) -> Option<&str> {
-        match type_id {
-            METADATA => Some("jdk.Metadata"),
-            CHECKPOINT => Some("jdk.Checkpoint"),
-            _ => self.metadata.class(type_id).map(|c| c.name.as_str()),
-        }
+        type_name(&self.metadata, type_id)
     }
 
     /// Number of constant pool entries of a type (for statistics).
@@ -322,6 +371,59 @@ impl Drop for Chunk<'_> {
     fn drop(&mut self) {
         std::mem::take(&mut self.pools).recycle();
     }
+}
+
+/// Name of a record type by id: the two record kinds, else the metadata's.
+pub(crate) fn type_name(md: &Metadata, type_id: u64) -> Option<&str> {
+    match type_id {
+        METADATA => Some("jdk.Metadata"),
+        CHECKPOINT => Some("jdk.Checkpoint"),
+        _ => md.class(type_id).map(|c| c.name.as_str()),
+    }
+}
+
+/// Walks the checkpoint chain from the header's newest checkpoint back to the one whose delta
+/// is 0: each step must land in the chunk (of `len` bytes) on a checkpoint and go strictly
+/// backwards, and there are no more steps than checkpoints. `delta_at(pos)` reads the record
+/// at `pos`: the delta to the previous checkpoint, `None` when it is not a checkpoint.
+pub(crate) fn check_chain(
+    header: &ChunkHeader,
+    checkpoints: usize,
+    len: u64,
+    mut delta_at: impl FnMut(u64) -> RawResult<Option<i64>>,
+) -> RawResult<()> {
+    let mut pos = header.constant_pool_offset;
+    if pos == 0 {
+        return Ok(()); // no chain recorded (async-profiler writes one checkpoint and points to it)
+    }
+    for _ in 0..=checkpoints {
+        if pos < HEADER_SIZE as u64 || pos >= len {
+            return Err(RawError::new(
+                16,
+                Problem::CheckpointChain(format!("offset {pos} is outside the chunk")),
+            ));
+        }
+        let Some(delta) = delta_at(pos)? else {
+            return Err(RawError::new(
+                pos,
+                Problem::CheckpointChain(format!("no checkpoint at offset {pos}")),
+            ));
+        };
+        if delta == 0 {
+            return Ok(());
+        }
+        if delta > 0 {
+            return Err(RawError::new(
+                pos,
+                Problem::CheckpointChain(format!("delta {delta} points forward")),
+            ));
+        }
+        pos = pos.wrapping_add(delta as u64);
+    }
+    Err(RawError::new(
+        16,
+        Problem::CheckpointChain("longer than the number of checkpoints (a cycle)".into()),
+    ))
 }
 
 /// Types parsed from metadata events, keyed by the events' exact bytes.
@@ -348,7 +450,21 @@ impl MetadataCache {
         }
     }
 
-    fn get_or_parse(&self, chunk: &[u8], pos: usize) -> RawResult<(Arc<Metadata>, Arc<Layouts>)> {
+    /// The stack trace types whose entries are listed, not indexed, in a chunk of these types.
+    pub(crate) fn diverted_types<'m>(&'m self, md: &'m Metadata) -> impl Iterator<Item = u64> + 'm {
+        self.divert_stacks_of.iter().filter_map(|event| {
+            let def = md.class_by_name(event)?;
+            let f = def.fields.iter().find(|f| f.name == "stackTrace")?;
+            f.constant_pool.then_some(f.type_id)
+        })
+    }
+
+    /// The types of the metadata record at `pos`, parsed or shared with an earlier chunk.
+    pub(crate) fn get_or_parse(
+        &self,
+        chunk: &[u8],
+        pos: usize,
+    ) -> RawResult<(Arc<Metadata>, Arc<Layouts>)> {
         let raw = metadata_bytes(chunk, pos);
         if let (Some(raw), Ok(entries)) = (raw, self.entries.lock()) {
             if let Some((_, m, l)) = entries.iter().find(|(b, _, _)| b.as_slice() == raw) {
@@ -406,8 +522,8 @@ fn find_metadata(bytes: &[u8], header: &ChunkHeader) -> RawResult<usize> {
 /// Iterator over the records of a chunk. Stops at the first malformed record.
 #[derive(Debug, Clone)]
 pub(crate) struct Records<'a> {
-    bytes: &'a [u8],
-    pos: usize,
+    pub(crate) bytes: &'a [u8],
+    pub(crate) pos: usize,
 }
 
 impl<'a> Records<'a> {

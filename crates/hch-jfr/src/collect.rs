@@ -5,12 +5,17 @@ use std::borrow::Cow;
 
 use rustc_hash::FxHashMap;
 
-use crate::chunk::{Chunk, RawEvent};
-use crate::error::{Error, RawResult};
+use std::sync::Arc;
+
+use crate::chunk::{Chunk, MetadataCache, RawEvent, Records, CHECKPOINT};
+use crate::error::{Error, RawError, RawResult};
+use crate::file::{ChunkSpan, JfrFile};
 use crate::input::{Cursor, JfrStr};
-use crate::layout::Kind;
+use crate::layout::{Kind, Layouts};
+use crate::metadata::Metadata;
 use crate::resolve::Resolver;
 use crate::samples::{JvmFacts, Merger, SampleEvent, StackDepth};
+use crate::window::{Assembly, Opened, Window};
 
 /// A sample event type of this chunk and where its stack trace field is.
 struct SampleType {
@@ -30,12 +35,37 @@ struct Counts {
     sparse: FxHashMap<u64, u64>,
 }
 
+/// The most keys counted in the dense table (8 MB).
+const DENSE_KEYS: usize = 1 << 20;
+
 impl Counts {
     /// A table as large as the chunk's stack trace pool (at most 1M entries).
     fn new(stacks_in_pool: usize) -> Self {
         Counts {
-            dense: vec![0; stacks_in_pool.saturating_add(1).min(1 << 20)],
+            dense: vec![0; stacks_in_pool.saturating_add(1).min(DENSE_KEYS)],
             sparse: FxHashMap::default(),
+        }
+    }
+
+    /// Counts a sample, growing the dense table for a small key: a chunk read in windows
+    /// counts its samples before it knows the size of its stack trace pool.
+    #[inline]
+    fn add_growing(&mut self, key: u64) {
+        match usize::try_from(key) {
+            Ok(k) if k >= self.dense.len() && k < DENSE_KEYS => {
+                self.dense
+                    .resize((k + 1).next_power_of_two().min(DENSE_KEYS), 0);
+            }
+            _ => {}
+        }
+        self.add(key)
+    }
+
+    /// Whether a key has samples.
+    fn has(&self, key: u64) -> bool {
+        match usize::try_from(key).ok().and_then(|k| self.dense.get(k)) {
+            Some(n) => *n > 0,
+            None => self.sparse.contains_key(&key),
         }
     }
 
@@ -68,6 +98,11 @@ impl Counts {
     }
 }
 
+/// The most bytes of fact events (settings, flags, JVM information) kept aside while a huge
+/// chunk's samples are counted, before its constants are read: facts come from the first
+/// such events, so a chunk with more loses only later ones.
+const MAX_DEFERRED_FACTS: usize = 8 << 20;
+
 /// Counts and resolves the samples of one chunk into `merger`. The chunk counts only once
 /// every stack of it has been resolved: a chunk that fails adds no samples.
 pub(crate) fn collect_chunk(
@@ -76,29 +111,131 @@ pub(crate) fn collect_chunk(
     depth: StackDepth,
     merger: &mut Merger,
 ) -> Result<(), Error> {
-    let types: Vec<SampleType> = events
-        .iter()
-        .filter_map(|e| sample_type(chunk, e.type_name()))
-        .collect();
+    let types = sample_types(&chunk.metadata, &chunk.layouts, events);
     let mut counts: Vec<Counts> = types
         .iter()
         .map(|t| Counts::new(chunk.pools.count(t.stack_type)))
         .collect();
     let mut total = 0u64;
     let mut facts = JvmFacts::default();
-    let facts_ids = FactIds::new(chunk);
+    let facts_ids = FactIds::new(&chunk.metadata);
     for r in chunk.raw_records() {
         let r = r.map_err(|e| chunk.locate(e))?;
         if let Some(ti) = types.iter().position(|t| t.type_id == r.type_id) {
-            let key = stack_key(chunk, &types[ti], r.body_offset, r.offset + r.size)
-                .map_err(|e| chunk.locate(e))?;
+            let key = stack_key(
+                &chunk.layouts,
+                &types[ti],
+                chunk.bytes,
+                r.body_offset,
+                r.offset + r.size,
+            )
+            .map_err(|e| chunk.locate(e))?;
             counts[ti].add(key);
             total += 1;
-        } else if facts_ids.wants(chunk, &r, &facts) {
-            let v = chunk.event_json(&r)?;
-            facts_ids.absorb(chunk, r.type_id, &v, &mut facts);
+        } else {
+            facts_ids.offer(chunk, &r, &mut facts)?;
         }
     }
+    resolve_and_commit(chunk, &types, counts, (total, facts), depth, merger)
+}
+
+/// Counts and resolves the samples of a chunk too large to read whole, into `merger`, with
+/// the same result as [`collect_chunk`]: a first walk through a window counts samples per
+/// stack key and sets the fact events aside; then the constants are streamed and only the
+/// sampled stacks, and the types they and the facts refer to, are kept.
+pub(crate) fn collect_windowed(
+    file: &JfrFile,
+    span: &ChunkSpan,
+    cache: &MetadataCache,
+    events: &[SampleEvent],
+    depth: StackDepth,
+    merger: &mut Merger,
+) -> Result<(), Error> {
+    let mut o = Opened::new(file, span, cache)?;
+    let types = sample_types(&o.metadata, &o.layouts, events);
+    let facts_ids = FactIds::new(&o.metadata);
+    let (counts, total, offsets, mut asm) = count_windowed(&mut o, &types, &facts_ids)?;
+    let deferred = asm.bytes.len();
+    let stack_types: Vec<u64> = types.iter().map(|t| t.stack_type).collect();
+    asm.pools.divert_types(cache.diverted_types(&o.metadata));
+    let needed = needed_types(&o.metadata, &stack_types, &facts_ids);
+    let mut keep = |t: u64, key: u64| {
+        needed.contains(&t)
+            && (!stack_types.contains(&t)
+                || types
+                    .iter()
+                    .zip(&counts)
+                    .any(|(ty, c)| ty.stack_type == t && c.has(key)))
+    };
+    o.read_pools(&offsets, &mut keep, &mut asm)?;
+    let pools = std::mem::take(&mut asm.pools);
+    let chunk = o.chunk(pools, &asm.bytes, offsets.len(), &asm.reloc);
+    let mut facts = JvmFacts::default();
+    let set_aside = Records {
+        bytes: &asm.bytes[..deferred],
+        pos: 0,
+    };
+    for r in set_aside {
+        let r = r.map_err(|e| chunk.locate(e))?;
+        facts_ids.offer(&chunk, &r, &mut facts)?;
+    }
+    resolve_and_commit(&chunk, &types, counts, (total, facts), depth, merger)
+}
+
+/// The first walk over a huge chunk: samples per stack key, the sample total, where the
+/// checkpoints are, and the fact events set aside (copied into an assembly).
+fn count_windowed(
+    o: &mut Opened<'_>,
+    types: &[SampleType],
+    facts_ids: &FactIds,
+) -> Result<(Vec<Counts>, u64, Vec<u64>, Assembly), Error> {
+    let mut counts: Vec<Counts> = types.iter().map(|_| Counts::new(0)).collect();
+    let (mut total, mut offsets) = (0u64, Vec::new());
+    let mut asm = Assembly::default();
+    let (layouts, span) = (Arc::clone(&o.layouts), o.window.span);
+    let wants = |t: u64| types.iter().any(|s| s.type_id == t) || facts_ids.defers(t);
+    o.window.walk(wants, |h, rec| {
+        if let Some(ti) = types.iter().position(|t| t.type_id == h.type_id) {
+            let body = (h.body - h.offset) as usize;
+            let key = stack_key(&layouts, &types[ti], rec, body, rec.len()).map_err(|e| {
+                RawError::new(e.offset + h.offset, e.problem).at(span.index, span.start)
+            })?;
+            counts[ti].add_growing(key);
+            total += 1;
+        } else if h.type_id == CHECKPOINT {
+            Window::note_checkpoint(&span, &mut offsets, &h)?;
+        } else if facts_ids.defers(h.type_id)
+            && asm.bytes.len() as u64 + h.size <= MAX_DEFERRED_FACTS as u64
+        {
+            asm.append_record(&span, &h, rec)?;
+        }
+        Ok(())
+    })?;
+    Ok((counts, total, offsets, asm))
+}
+
+/// The types whose constants the sample path may read: the sampled stacks' and the fact
+/// events', all the way down, and the string pool.
+fn needed_types(md: &Metadata, stack_types: &[u64], facts: &FactIds) -> rustc_hash::FxHashSet<u64> {
+    let strings = md.class_by_name("java.lang.String").map(|c| c.id);
+    let roots = stack_types
+        .iter()
+        .copied()
+        .chain(facts.event_types())
+        .chain(strings);
+    md.reachable(roots)
+}
+
+/// Resolves the counted stacks of a chunk (the stack trace entries listed while its pools
+/// were indexed, then any keys without one) and commits the chunk's samples and facts.
+fn resolve_and_commit(
+    chunk: &Chunk<'_>,
+    types: &[SampleType],
+    counts: Vec<Counts>,
+    (total, mut facts): (u64, JvmFacts),
+    depth: StackDepth,
+    merger: &mut Merger,
+) -> Result<(), Error> {
     facts.producer = Some(producer(chunk).into());
     let mut res = Resolver::new(chunk, merger.resolver_sizes);
     let mut pending = std::mem::take(&mut merger.pending);
@@ -135,15 +272,23 @@ pub(crate) fn collect_chunk(
     Ok(())
 }
 
+/// The sample event types a chunk declares, with where their stack trace fields are.
+fn sample_types(md: &Metadata, layouts: &Layouts, events: &[SampleEvent]) -> Vec<SampleType> {
+    events
+        .iter()
+        .filter_map(|e| sample_type(md, layouts, e.type_name()))
+        .collect()
+}
+
 /// Finds a sample event type and its `stackTrace` field.
-fn sample_type(chunk: &Chunk<'_>, name: &str) -> Option<SampleType> {
-    let def = chunk.metadata.class_by_name(name)?;
-    let class = chunk.metadata.index_of(def.id)?;
+fn sample_type(md: &Metadata, layouts: &Layouts, name: &str) -> Option<SampleType> {
+    let def = md.class_by_name(name)?;
+    let class = md.index_of(def.id)?;
     let stack_field = def
         .fields
         .iter()
         .position(|f| f.name == "stackTrace" && f.constant_pool)?;
-    let plans = chunk.layouts.plans.get(class as usize)?;
+    let plans = layouts.plans.get(class as usize)?;
     let one_varint = |f: &crate::layout::FieldPlan| {
         !f.array && matches!(f.kind, Kind::Varint(_) | Kind::CpRef(_))
     };
@@ -161,20 +306,27 @@ fn sample_type(chunk: &Chunk<'_>, name: &str) -> Option<SampleType> {
     })
 }
 
-/// Reads the stack trace key of one sample event, skipping the other fields by their plans.
+/// Reads the stack trace key of one sample event in `bytes` (its body at `body`, its end at
+/// `end`), skipping the other fields by their plans.
 #[inline]
-fn stack_key(chunk: &Chunk<'_>, t: &SampleType, body: usize, end: usize) -> RawResult<u64> {
-    let mut c = Cursor::new(&chunk.bytes[..end], body);
+fn stack_key(
+    layouts: &Layouts,
+    t: &SampleType,
+    bytes: &[u8],
+    body: usize,
+    end: usize,
+) -> RawResult<u64> {
+    let mut c = Cursor::new(&bytes[..end], body);
     if let Some(n) = t.varints_before {
         c.skip_varints(n)?;
         return c.varint();
     }
-    let plans = &chunk.layouts.plans[t.class as usize];
+    let plans = &layouts.plans[t.class as usize];
     for (i, f) in plans.iter().enumerate() {
         if i == t.stack_field {
             return c.varint();
         }
-        chunk.layouts.skip_field(&mut c, *f, 0)?;
+        layouts.skip_field(&mut c, *f, 0)?;
     }
     Ok(0)
 }
@@ -251,22 +403,47 @@ struct FactIds {
 }
 
 impl FactIds {
-    fn new(chunk: &Chunk<'_>) -> Self {
+    fn new(md: &Metadata) -> Self {
         let field = |t: &str, name: &str| {
-            let def = chunk.metadata.class_by_name(t)?;
+            let def = md.class_by_name(t)?;
             let pos = def.fields.iter().position(|f| f.name == name)?;
-            Some((chunk.metadata.index_of(def.id)?, pos))
+            Some((md.index_of(def.id)?, pos))
         };
         let name_field = |t: &str| field(t, "name");
+        let id = |t: &str| md.class_by_name(t).map(|c| c.id);
         FactIds {
-            info: chunk.type_id("jdk.JVMInformation"),
-            flag: chunk.type_id("jdk.BooleanFlag"),
-            setting: chunk.type_id("jdk.ActiveSetting"),
-            execution_sample: chunk.type_id("jdk.ExecutionSample"),
+            info: id("jdk.JVMInformation"),
+            flag: id("jdk.BooleanFlag"),
+            setting: id("jdk.ActiveSetting"),
+            execution_sample: id("jdk.ExecutionSample"),
             flag_name: name_field("jdk.BooleanFlag"),
             setting_name: name_field("jdk.ActiveSetting"),
             setting_id: field("jdk.ActiveSetting", "id"),
         }
+    }
+
+    /// The event types that tell facts.
+    fn event_types(&self) -> impl Iterator<Item = u64> {
+        [self.info, self.flag, self.setting].into_iter().flatten()
+    }
+
+    /// Whether a huge chunk's walk sets an event aside for [`FactIds::offer`].
+    fn defers(&self, type_id: u64) -> bool {
+        self.event_types().any(|t| t == type_id)
+    }
+
+    /// Decodes an event into `facts` if it may still add one.
+    fn offer(
+        &self,
+        chunk: &Chunk<'_>,
+        r: &RawEvent<'_>,
+        facts: &mut JvmFacts,
+    ) -> Result<(), Error> {
+        if self.wants(chunk, r, facts) {
+            let v = chunk.event_json(r)?;
+            self.absorb(chunk, r.type_id, &v, facts);
+        }
+        Ok(())
     }
 
     /// Whether an event may still add a fact: flags stop mattering once DebugNonSafepoints is

@@ -60,6 +60,22 @@ pub enum Problem {
         /// Declared size.
         size: u64,
     },
+    /// A huge chunk, read in windows, has a part larger than the reader holds in memory.
+    #[error("{what} is larger than the {limit} bytes this reader holds in memory for one chunk; re-record with smaller chunks (JDK: -XX:FlightRecorderOptions:maxchunksize=64m; async-profiler: chunksize=64m)")]
+    OverBound {
+        /// What is too large, with its size.
+        what: String,
+        /// The bound, in bytes.
+        limit: u64,
+    },
+    /// A chunk too large to hold whole, asked for by an API that lends whole chunks.
+    #[error("chunk of {size} bytes is larger than the {limit} bytes read whole; read it with read_samples, summarize or for_each_event, which read large chunks in windows, or raise JfrFile::with_whole_chunk_limit")]
+    NotWhole {
+        /// Declared size.
+        size: u64,
+        /// The whole-chunk limit.
+        limit: u64,
+    },
     /// The chunk is still being written.
     #[error("chunk is still being written (generation byte {generation}); dump or stop the recording and read the finished file")]
     InProgress {

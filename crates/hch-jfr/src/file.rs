@@ -2,7 +2,9 @@
 //!
 //! Chunks are read with positioned reads, one buffer per chunk in flight, rather than mapped:
 //! memory stays bounded by the chunks being parsed, and a file that a JVM is still writing
-//! cannot fault the reader.
+//! cannot fault the reader. A chunk larger than the whole-chunk limit (64 MiB unless set) is
+//! never held whole: the sample path, summaries and event printing read it in windows
+//! (`window.rs`), and the APIs that lend whole chunks refuse it with an error.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -31,12 +33,21 @@ enum Source {
     Bytes(Vec<u8>),
 }
 
+/// Chunks of files up to this size are read whole; larger ones in windows.
+const DEFAULT_WHOLE_CHUNK_LIMIT: u64 = 64 << 20;
+/// The usual window over a huge chunk.
+const WINDOW: u64 = 8 << 20;
+/// The smallest window (a tiny whole-chunk limit, as tests set, gives tiny windows).
+const MIN_WINDOW: u64 = 4096;
+
 /// A JFR recording: one or more chunks laid end to end.
 #[derive(Debug)]
 pub struct JfrFile {
     source: Source,
     len: u64,
     path: Option<PathBuf>,
+    /// Chunks larger than this are read in windows; `None`: the default for the source.
+    whole_limit: Option<u64>,
 }
 
 /// Results of every chunk that could be read, in chunk order, and the first error.
@@ -58,11 +69,23 @@ impl JfrFile {
             message: e.to_string(),
         };
         let file = File::open(path).map_err(io)?;
-        let len = file.metadata().map_err(io)?.len();
+        Self::from_file(file, path.to_path_buf())
+    }
+
+    /// A recording from a file its caller opened (e.g. without following links, or an
+    /// anonymous temporary file); `label` names it in errors. The file is read with positioned
+    /// reads up to the length it has now, so it should be a regular file: a pipe or FIFO has
+    /// length 0 and reads as an empty recording.
+    pub fn from_file(file: File, label: PathBuf) -> Result<JfrFile, Error> {
+        let len = file.metadata().map_err(|e| Error::Io {
+            path: label.clone(),
+            message: e.to_string(),
+        })?;
         Ok(JfrFile {
             source: Source::File(file),
-            len,
-            path: Some(path.to_path_buf()),
+            len: len.len(),
+            path: Some(label),
+            whole_limit: None,
         })
     }
 
@@ -72,6 +95,49 @@ impl JfrFile {
             len: bytes.len() as u64,
             source: Source::Bytes(bytes),
             path: None,
+            whole_limit: None,
+        }
+    }
+
+    /// Sets the size above which a chunk is read in windows instead of whole (default: 64 MiB
+    /// for files; none for bytes in memory, which are whole already). Windows are as large as
+    /// the limit, 4 KiB to 8 MiB. Reading in windows bounds memory by what a reader needs
+    /// (for samples: the sampled stacks and their methods), not by the chunk's size.
+    pub fn with_whole_chunk_limit(mut self, bytes: u64) -> JfrFile {
+        self.whole_limit = Some(bytes);
+        self
+    }
+
+    /// The size above which chunks are read in windows.
+    fn whole_limit(&self) -> u64 {
+        self.whole_limit.unwrap_or(match self.source {
+            Source::File(_) => DEFAULT_WHOLE_CHUNK_LIMIT,
+            Source::Bytes(_) => u64::MAX,
+        })
+    }
+
+    /// Whether a chunk is read in windows rather than whole.
+    pub(crate) fn windowed(&self, s: &ChunkSpan) -> bool {
+        s.size > self.whole_limit()
+    }
+
+    /// How many bytes a window over a huge chunk holds.
+    pub(crate) fn window_size(&self) -> usize {
+        self.whole_limit().clamp(MIN_WINDOW, WINDOW) as usize
+    }
+
+    /// Fills `buf` from absolute `offset` (the range already checked against the file size).
+    pub(crate) fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<(), Error> {
+        match &self.source {
+            Source::Bytes(b) => {
+                let at = offset as usize;
+                buf.copy_from_slice(&b[at..at + buf.len()]);
+                Ok(())
+            }
+            Source::File(f) => f.read_exact_at(buf, offset).map_err(|e| Error::Io {
+                path: self.path.clone().unwrap_or_default(),
+                message: format!("reading {} bytes at offset {offset}: {e}", buf.len()),
+            }),
         }
     }
 
@@ -143,7 +209,25 @@ impl JfrFile {
         })
     }
 
-    fn locate(&self, e: Error) -> Error {
+    /// Parses a chunk read whole and lends it to `f`; a chunk over the whole-chunk limit is
+    /// refused (this is the path of the APIs that lend whole chunks).
+    pub(crate) fn with_chunk<R>(
+        &self,
+        s: &ChunkSpan,
+        cache: &MetadataCache,
+        f: impl FnOnce(&Chunk<'_>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        if self.windowed(s) {
+            let (size, limit) = (s.size, self.whole_limit());
+            return Err(RawError::new(8, Problem::NotWhole { size, limit }).at(s.index, s.start));
+        }
+        self.with_chunk_bytes(s, |bytes| {
+            f(&Chunk::parse_cached(bytes, s.index, s.start, cache)?)
+        })
+    }
+
+    /// Adds the file's name to an error.
+    pub(crate) fn locate(&self, e: Error) -> Error {
         match &self.path {
             Some(p) => e.with_file(p),
             None => e,
@@ -197,26 +281,29 @@ impl JfrFile {
     /// Like [`JfrFile::par_chunks`], but hands each result to `sink` in chunk order as soon as
     /// its batch is done, so memory stays bounded by the chunks in flight, not the file.
     /// Returns the number of chunks found and the first error.
-    pub fn par_chunks_each<T, F, S>(&self, f: F, mut sink: S) -> (usize, Option<Error>)
+    pub fn par_chunks_each<T, F, S>(&self, f: F, sink: S) -> (usize, Option<Error>)
     where
         T: Send,
         F: Fn(&Chunk<'_>) -> Result<T, Error> + Sync,
         S: FnMut(usize, T),
     {
-        let (spans, walk_error) = self.chunk_spans();
         let cache = MetadataCache::default();
+        self.par_spans_each(|s| self.with_chunk(s, &cache, &f), sink)
+    }
+
+    /// [`JfrFile::par_chunks_each`] over chunk spans: `f` reads each chunk as it likes.
+    pub(crate) fn par_spans_each<T, F, S>(&self, f: F, mut sink: S) -> (usize, Option<Error>)
+    where
+        T: Send,
+        F: Fn(&ChunkSpan) -> Result<T, Error> + Sync,
+        S: FnMut(usize, T),
+    {
+        let (spans, walk_error) = self.chunk_spans();
         let batch = rayon::current_num_threads().max(1) * 2;
         let mut first_error = None;
         for group in spans.chunks(batch) {
-            let outcomes: Vec<Result<T, Error>> = group
-                .par_iter()
-                .with_max_len(1)
-                .map(|s| {
-                    self.with_chunk_bytes(s, |bytes| {
-                        f(&Chunk::parse_cached(bytes, s.index, s.start, &cache)?)
-                    })
-                })
-                .collect();
+            let outcomes: Vec<Result<T, Error>> =
+                group.par_iter().with_max_len(1).map(&f).collect();
             for (s, r) in group.iter().zip(outcomes) {
                 match r {
                     Ok(v) => sink(s.index, v),
@@ -243,21 +330,24 @@ impl JfrFile {
         F: Fn(&mut A, &Chunk<'_>) -> Result<(), Error> + Sync,
         R: Fn(&mut A, A) + Sync,
     {
-        self.par_fold_in(MetadataCache::default(), init, fold, reduce)
+        let cache = MetadataCache::default();
+        self.par_fold_spans(
+            init,
+            |acc, s| self.with_chunk(s, &cache, |c| fold(acc, c)),
+            reduce,
+        )
     }
 
-    /// [`JfrFile::par_fold`] with chunks parsed in the given context (shared metadata, and
-    /// which pools to divert).
-    pub(crate) fn par_fold_in<A, F, R>(
+    /// [`JfrFile::par_fold`] over chunk spans: `fold` reads each chunk as it likes.
+    pub(crate) fn par_fold_spans<A, F, R>(
         &self,
-        cache: MetadataCache,
         init: fn() -> A,
         fold: F,
         reduce: R,
     ) -> (A, usize, usize, Option<Error>)
     where
         A: Send,
-        F: Fn(&mut A, &Chunk<'_>) -> Result<(), Error> + Sync,
+        F: Fn(&mut A, &ChunkSpan) -> Result<(), Error> + Sync,
         R: Fn(&mut A, A) + Sync,
     {
         let (spans, walk_error) = self.chunk_spans();
@@ -279,11 +369,7 @@ impl JfrFile {
                 Some(acc) => acc,
                 None => own.insert((init(), 0, None)),
             };
-            let r = self.with_chunk_bytes(s, |bytes| {
-                let chunk = Chunk::parse_cached(bytes, s.index, s.start, &cache)?;
-                fold(&mut acc.0, &chunk)
-            });
-            match r {
+            match fold(&mut acc.0, s) {
                 Ok(()) => acc.1 += 1,
                 Err(e) if acc.2.as_ref().is_none_or(|(i, _)| s.index < *i) => {
                     acc.2 = Some((s.index, e))
@@ -317,13 +403,18 @@ impl JfrFile {
     where
         F: FnMut(&Chunk<'_>) -> Result<(), Error>,
     {
-        let (spans, walk_error) = self.chunk_spans();
         let cache = MetadataCache::default();
+        self.for_each_span(|s| self.with_chunk(s, &cache, &mut f))
+    }
+
+    /// [`JfrFile::for_each_chunk`] over chunk spans: `f` reads each chunk as it likes.
+    pub(crate) fn for_each_span<F>(&self, mut f: F) -> Result<(), Error>
+    where
+        F: FnMut(&ChunkSpan) -> Result<(), Error>,
+    {
+        let (spans, walk_error) = self.chunk_spans();
         for s in &spans {
-            self.with_chunk_bytes(s, |bytes| {
-                f(&Chunk::parse_cached(bytes, s.index, s.start, &cache)?)
-            })
-            .map_err(|e| self.locate(e))?;
+            f(s).map_err(|e| self.locate(e))?;
         }
         walk_error.map_or(Ok(()), Err)
     }

@@ -17,7 +17,10 @@
 //! - Type ids, constant keys and metadata are per chunk and never reused across chunks (the
 //!   JDK's own `jfr` misreads files that concatenate chunks of different JVMs).
 //! - Chunks are parsed in parallel (rayon), merged deterministically; memory stays bounded by
-//!   the chunks in flight.
+//!   the chunks in flight. A chunk over 64 MiB (async-profiler writes one chunk per
+//!   recording) is never held whole: the sample path, [`summarize`] and [`for_each_event`]
+//!   read it in windows and keep only the constants they need (for samples: the sampled
+//!   stacks and what they refer to); the APIs that lend whole [`Chunk`]s refuse it.
 
 mod chunk;
 mod collect;
@@ -31,6 +34,7 @@ mod resolve;
 mod samples;
 mod summary;
 mod value;
+mod window;
 
 use std::path::Path;
 
@@ -73,11 +77,16 @@ pub fn samples_to_depth(
     events: &[SampleEvent],
     depth: StackDepth,
 ) -> Result<SampleRead, Error> {
-    let context = chunk::MetadataCache::diverting_stacks_of(events);
-    let (merger, chunks, read, error) = file.par_fold_in(
-        context,
+    let cache = chunk::MetadataCache::diverting_stacks_of(events);
+    let (merger, chunks, read, error) = file.par_fold_spans(
         samples::Merger::default,
-        |m, c| collect::collect_chunk(c, events, depth, m),
+        |m, s| {
+            if file.windowed(s) {
+                collect::collect_windowed(file, s, &cache, events, depth, m)
+            } else {
+                file.with_chunk(s, &cache, |c| collect::collect_chunk(c, events, depth, m))
+            }
+        },
         samples::Merger::absorb,
     );
     if read == 0 {
@@ -98,17 +107,23 @@ pub fn for_each_event<F>(file: &JfrFile, names: &[&str], mut f: F) -> Result<(),
 where
     F: FnMut(usize, &str, serde_json::Value) -> Result<(), Error>,
 {
-    file.for_each_chunk(|chunk| {
-        let ids: Vec<(u64, &str)> = names
-            .iter()
-            .filter_map(|n| chunk.type_id(n).map(|i| (i, *n)))
-            .collect();
-        for r in chunk.events() {
-            let r = r?;
-            if let Some((_, name)) = ids.iter().find(|(i, _)| *i == r.type_id) {
-                f(chunk.index, name, chunk.event_json(&r)?)?;
-            }
+    let cache = chunk::MetadataCache::default();
+    file.for_each_span(|s| {
+        if file.windowed(s) {
+            return window::for_each_event(file, s, names, &cache, &mut f);
         }
-        Ok(())
+        file.with_chunk(s, &cache, |chunk| {
+            let ids: Vec<(u64, &str)> = names
+                .iter()
+                .filter_map(|n| chunk.type_id(n).map(|i| (i, *n)))
+                .collect();
+            for r in chunk.events() {
+                let r = r?;
+                if let Some((_, name)) = ids.iter().find(|(i, _)| *i == r.type_id) {
+                    f(chunk.index, name, chunk.event_json(&r)?)?;
+                }
+            }
+            Ok(())
+        })
     })
 }

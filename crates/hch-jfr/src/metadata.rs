@@ -63,6 +63,25 @@ impl Metadata {
         self.by_name.get(name).map(|&i| &self.classes[i])
     }
 
+    /// The types that values of the `roots` types may refer to, all the way down (through
+    /// constants and nested values), the roots included.
+    pub(crate) fn reachable(
+        &self,
+        roots: impl IntoIterator<Item = u64>,
+    ) -> rustc_hash::FxHashSet<u64> {
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut todo: Vec<u64> = roots.into_iter().collect();
+        while let Some(id) = todo.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            if let Some(c) = self.class(id) {
+                todo.extend(c.fields.iter().map(|f| f.type_id));
+            }
+        }
+        seen
+    }
+
     /// Parses the metadata event starting at `pos` (its size field).
     pub(crate) fn parse(chunk: &[u8], pos: usize) -> RawResult<Metadata> {
         let mut c = Cursor::new(chunk, pos);

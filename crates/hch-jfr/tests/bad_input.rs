@@ -20,16 +20,20 @@ fn small_recordings() -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Runs every entry point on bytes; the only requirement is: no panic, and a result.
+/// Runs every entry point on bytes, chunks read whole and in 4 KiB windows; the only
+/// requirement is: no panic, and a result.
 fn exercise(bytes: Vec<u8>) {
-    let file = JfrFile::from_bytes(bytes);
-    let _ = summarize(&file);
-    let _ = hch_jfr::samples_of(&file, &[SampleEvent::Execution, SampleEvent::NativeMethod]);
-    let _ = hch_jfr::for_each_event(
-        &file,
-        &["jdk.ExecutionSample", "jdk.ActiveSetting"],
-        |_, _, _| Ok(()),
-    );
+    let whole = JfrFile::from_bytes(bytes.clone());
+    let windowed = JfrFile::from_bytes(bytes).with_whole_chunk_limit(0);
+    for file in [whole, windowed] {
+        let _ = summarize(&file);
+        let _ = hch_jfr::samples_of(&file, &[SampleEvent::Execution, SampleEvent::NativeMethod]);
+        let _ = hch_jfr::for_each_event(
+            &file,
+            &["jdk.ExecutionSample", "jdk.ActiveSetting"],
+            |_, _, _| Ok(()),
+        );
+    }
 }
 
 #[test]
@@ -196,4 +200,156 @@ fn par_fold_with_a_fold_that_uses_rayon_visits_every_chunk() {
     let mut seen = seen;
     seen.sort_unstable();
     assert_eq!(seen, (0..chunks).collect::<Vec<_>>());
+}
+
+/// A recording of the public set, by file name.
+fn recording(name: &str) -> std::path::PathBuf {
+    common::grafana_recordings()
+        .into_iter()
+        .find(|p| p.ends_with(name))
+        .unwrap()
+}
+
+/// A file in the scratch directory with these bytes, then zeros (a hole) up to `len`.
+fn sparse_file(name: &str, bytes: &[u8], len: u64) -> std::path::PathBuf {
+    let p = hch_testkit::scratch_dir("bad-input").join(name);
+    let f = std::fs::File::create(&p).unwrap();
+    std::io::Write::write_all(&mut &f, bytes).unwrap();
+    f.set_len(len).unwrap();
+    p
+}
+
+/// The peak resident memory of this process, in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kb * 1024
+}
+
+/// A chunk header that declares 4 GiB, in a file of 300 KB or in a (sparse) file larger than
+/// 4 GiB, is a clear error naming file, chunk and offset; nothing is allocated from it.
+#[test]
+fn a_header_declaring_4_gib_is_an_error_not_an_allocation() {
+    let mut bytes = std::fs::read(recording("example.jfr")).unwrap();
+    bytes[8..16].copy_from_slice(&(4u64 << 30).to_be_bytes());
+    let len = bytes.len() as u64;
+    for (name, file_len) in [
+        ("4gib-small.jfr", len),
+        ("4gib-sparse.jfr", (4 << 30) + 4096),
+    ] {
+        let p = sparse_file(name, &bytes, file_len);
+        let e = read_samples(&p, &[SampleEvent::Execution]).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains(name), "{text}");
+        assert!(text.contains("chunk 0 at byte 8"), "{text}");
+        match e {
+            Error::Format {
+                problem: Problem::ChunkSize { size, remaining },
+                ..
+            } => assert_eq!((size, remaining), (4 << 30, file_len)),
+            Error::Format {
+                problem: Problem::ChunkTooLarge { size },
+                ..
+            } => assert_eq!((size, file_len), (4 << 30, (4 << 30) + 4096)),
+            other => panic!("{other:?}"),
+        }
+        let (s, e) = summarize(&JfrFile::open(&p).unwrap());
+        assert_eq!(s.chunks, 0);
+        assert!(e.unwrap().to_string().contains("does not fit") || file_len > len);
+        std::fs::remove_file(&p).unwrap();
+    }
+}
+
+/// A real chunk grown to 2 GiB by an unknown record at its end (a hole on disk) reads like
+/// the original, through windows: it does not take 2 GiB of memory.
+#[test]
+fn a_2_gib_chunk_is_read_in_windows_not_whole() {
+    let original = recording("example.jfr");
+    let mut bytes = std::fs::read(&original).unwrap();
+    let spans = JfrFile::from_bytes(bytes.clone()).chunk_spans().0;
+    assert_eq!(spans.len(), 1, "a one-chunk recording");
+    let filler = (2u64 << 30) - bytes.len() as u64;
+    let mut head = Vec::new();
+    for mut v in [filler, 999_999] {
+        while v >= 0x80 {
+            head.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        head.push(v as u8);
+    }
+    bytes[8..16].copy_from_slice(&(2u64 << 30).to_be_bytes());
+    bytes.extend_from_slice(&head);
+    let p = sparse_file("2gib-chunk.jfr", &bytes, 2 << 30);
+    let events = [SampleEvent::Execution];
+    let want = read_samples(&original, &events).unwrap();
+    let got = read_samples(&p, &events).unwrap();
+    assert!(got.error.is_none(), "{:?}", got.error);
+    assert!(want.profile.total_samples > 0);
+    assert_eq!(got.profile.total_samples, want.profile.total_samples);
+    assert_eq!(got.profile.stacks, want.profile.stacks);
+    assert_eq!(got.profile.methods, want.profile.methods);
+    assert_eq!(got.profile.facts, want.profile.facts);
+    let (s, e) = summarize(&JfrFile::open(&p).unwrap());
+    assert!(e.is_none(), "{e:?}");
+    let filler_stats = s
+        .types
+        .iter()
+        .find(|t| t.name == "unknown(999999)")
+        .unwrap();
+    assert_eq!((filler_stats.count, filler_stats.bytes), (1, filler));
+    let whole = JfrFile::open(&p).unwrap();
+    let e = whole.for_each_chunk(|_| Ok(())).unwrap_err().to_string();
+    assert!(
+        e.contains("larger than the 67108864 bytes read whole"),
+        "{e}"
+    );
+    assert!(peak_rss() < 1 << 30, "peak RSS {} bytes", peak_rss());
+    std::fs::remove_file(&p).unwrap();
+}
+
+/// A multi-chunk file cut in its second chunk, read in windows, keeps the first chunk's
+/// samples; the error names the file, the chunk and the offset of its size field.
+#[test]
+fn a_file_cut_mid_chunk_read_in_windows_keeps_the_complete_chunks() {
+    let bytes = std::fs::read(recording("FastSlow_2024_01_16_180855.jfr")).unwrap();
+    let spans = JfrFile::from_bytes(bytes.clone()).chunk_spans().0;
+    let cut = &bytes[..spans[1].start as usize + 1000];
+    let p = sparse_file("cut-windowed.jfr", cut, cut.len() as u64);
+    let first = JfrFile::from_bytes(bytes[..spans[0].size as usize].to_vec());
+    let events = [SampleEvent::Execution];
+    let want = hch_jfr::samples_of(&first, &events).unwrap().profile;
+    let file = JfrFile::open(&p).unwrap().with_whole_chunk_limit(0);
+    let got = hch_jfr::samples_of(&file, &events).unwrap();
+    assert_eq!(got.profile.total_samples, want.total_samples);
+    assert_eq!(got.profile.stacks, want.stacks);
+    assert_eq!(got.chunks, (1, 1));
+    let e = got.error.unwrap().to_string();
+    let at = format!("cut-windowed.jfr: chunk 1 at byte {}", spans[1].start + 8);
+    assert!(e.contains(&at), "{e}");
+    std::fs::remove_file(&p).unwrap();
+}
+
+/// A recording from a file the caller opened reads as one opened by path, named by its label.
+#[test]
+fn from_file_reads_an_open_file_under_its_label() {
+    let p = recording("dump1.jfr");
+    let by_path = read_samples(&p, &[SampleEvent::Execution]).unwrap().profile;
+    let f = std::fs::File::open(&p).unwrap();
+    let file = JfrFile::from_file(f, "label.jfr".into()).unwrap();
+    assert_eq!(file.path(), Some(std::path::Path::new("label.jfr")));
+    let opened = hch_jfr::samples_of(&file, &[SampleEvent::Execution])
+        .unwrap()
+        .profile;
+    assert_eq!(opened.stacks, by_path.stacks);
+    let mut bad = std::fs::read(&p).unwrap();
+    bad[8..16].copy_from_slice(&u64::MAX.to_be_bytes());
+    let q = sparse_file("label-bad.jfr", &bad, bad.len() as u64);
+    let file = JfrFile::from_file(std::fs::File::open(&q).unwrap(), "label.jfr".into()).unwrap();
+    let e = hch_jfr::samples_of(&file, &[SampleEvent::Execution]).unwrap_err();
+    assert!(
+        e.to_string().starts_with("label.jfr: chunk 0 at byte 8"),
+        "{e}"
+    );
+    std::fs::remove_file(&q).unwrap();
 }

@@ -170,13 +170,12 @@ impl Target for LocalTarget {
         };
         let name = name.to_string();
         let rules = self.read_back_rules();
-        let read = root::open_checked_at(self.vm.tmp_dir().as_fd(), &name, &rules)
-            .and_then(|f| {
-                check_not_sparse(&f)?;
-                let id = FileId::of(f.as_fd())?;
-                self.placed.entry(name.clone()).or_default().push(id);
-                root::read_capped(f, rules.max_len)
-            });
+        let read = root::open_checked_at(self.vm.tmp_dir().as_fd(), &name, &rules).and_then(|f| {
+            check_not_sparse(&f)?;
+            let id = FileId::of(f.as_fd())?;
+            self.placed.entry(name.clone()).or_default().push(id);
+            root::read_capped(f, rules.max_len)
+        });
         read.map_err(|e| self.io_error(&format!("reading {jvm_path}"), e))
     }
 

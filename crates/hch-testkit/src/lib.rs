@@ -283,16 +283,28 @@ fn classes_dir() -> PathBuf {
 /// Compiles `examples/<name>.java` (or any source path) with this JDK's javac once per JDK and
 /// returns the class directory. Compiling beats single-file launch: a test's JVM is ready sooner.
 pub fn compile(jdk: &Jdk, source: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let stem = source.file_stem().unwrap().to_string_lossy().to_string();
-    let out = classes_dir().join(format!("{stem}-jdk{}", jdk.feature));
-    let marker = out.join(".ok");
-    let src_time = std::fs::metadata(source).and_then(|m| m.modified()).ok();
-    let fresh = std::fs::metadata(&marker).and_then(|m| m.modified()).ok();
-    if matches!((src_time, fresh), (Some(s), Some(f)) if f >= s) {
+    // One directory per version of the source: a directory in use is never replaced under a
+    // running JVM (a fresh checkout makes every source newer than the classes).
+    let meta = std::fs::metadata(source).expect("the workload's source");
+    let stamp = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let version = format!("{stem}-jdk{}-{stamp:x}-{}", jdk.feature, meta.len());
+    let out = classes_dir().join(version);
+    if out.join(".ok").exists() {
         return out;
     }
-    // Compile into a private dir, then rename: tests in other processes may race us.
-    let tmp = classes_dir().join(format!(".{stem}-jdk{}-{}", jdk.feature, std::process::id()));
+    // Compile into a private dir, then rename: other tests, threads and processes may race us.
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = classes_dir().join(format!(
+        ".{stem}-jdk{}-{}-{n}",
+        jdk.feature,
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&tmp);
     let status = Command::new(jdk.tool("javac"))
         .args(["-nowarn", "-d"])
@@ -307,9 +319,8 @@ pub fn compile(jdk: &Jdk, source: &Path) -> PathBuf {
         jdk.label()
     );
     std::fs::write(tmp.join(".ok"), b"").unwrap();
-    let _ = std::fs::remove_dir_all(&out);
     if std::fs::rename(&tmp, &out).is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
+        let _ = std::fs::remove_dir_all(&tmp); // another compile won; its classes are the same
     }
     out
 }

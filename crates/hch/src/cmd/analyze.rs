@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use hch_profile::{hotset::Cutoff, Analysis, AnalyzeOptions, Dialect, HotOptions, Sizes};
 
+use crate::cmd::inputs;
 use crate::exit::{coded, Status};
 
 /// A line on stderr that never panics nor kills: a closed stderr must not stop `record` from
@@ -88,8 +89,57 @@ pub struct Args {
 /// Runs `hch analyze`.
 pub fn run(args: Args) -> anyhow::Result<Status> {
     let lib = library_options(&args.opts)?;
-    let analysis = hch_profile::from_recordings(&args.files, &lib).map_err(input_error)?;
+    let analysis = from_inputs(&args.files, &lib)?;
     report(analysis, &args.opts)
+}
+
+/// What `hch_profile::from_recordings` does, over inputs opened by [`inputs::open`]: `-`,
+/// FIFOs and gzip-compressed files work, devices and empty files are refused.
+fn from_inputs(paths: &[PathBuf], lib: &AnalyzeOptions) -> anyhow::Result<Analysis> {
+    let mut profile = hch_profile::Profile::new();
+    let mut first_error = None;
+    for p in paths {
+        let partial = read_input(&mut profile, inputs::open(p)?, lib).map_err(input_error)?;
+        first_error = first_error.or(partial);
+    }
+    let mut a = hch_profile::analysis::analyze(profile, lib);
+    a.error = first_error;
+    Ok(a)
+}
+
+/// Adds one input's samples, its format told by its first bytes as
+/// `hch_profile::input::detect` tells it; see `hch_profile::input::read_into` for the result.
+fn read_input(
+    profile: &mut hch_profile::Profile,
+    input: inputs::Input,
+    lib: &AnalyzeOptions,
+) -> Result<Option<hch_profile::Error>, hch_profile::Error> {
+    let path = input.label;
+    let io = |source| hch_profile::Error::Io {
+        path: path.clone(),
+        source,
+    };
+    let mut head = [0u8; 4096];
+    let n = inputs::read_head(&input.file, &mut head).map_err(io)?;
+    if head[..n].starts_with(b"FLR\0") {
+        let file = hch_jfr::JfrFile::from_file(input.file, path.clone());
+        let jfr = |source| hch_profile::Error::Jfr {
+            path: path.clone(),
+            source,
+        };
+        let depth = match lib.full_stacks {
+            true => hch_jfr::StackDepth::Full,
+            false => hch_jfr::StackDepth::Host,
+        };
+        return hch_profile::input::read_jfr(profile, &path, &file.map_err(jfr)?, depth);
+    }
+    if let Some(offset) = head[..n].iter().position(|&b| b < 0x09) {
+        let offset = offset as u64;
+        return Err(hch_profile::Error::UnknownFormat { path, offset });
+    }
+    let reader = std::io::BufReader::new(input.file);
+    hch_profile::collapsed::read(profile, &path, reader)?;
+    Ok(None)
 }
 
 /// Converts the CLI options into the library's, reading the codelist if one is given.

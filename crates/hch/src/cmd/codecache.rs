@@ -4,8 +4,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 use hch_codecache::analytics::{self, Analytics};
@@ -183,9 +182,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     let (name, jdk, snap) = match &args.target {
         Some(spec) => {
             // Ctrl-C waits for the few commands to end, so the analytics are always discarded.
-            let stop = Arc::new(AtomicBool::new(false));
-            signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&stop))?;
-            signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&stop))?;
+            let stop = crate::cancel::on_interrupt()?;
             let mut t = args.connect.open(spec)?;
             let jdk = feature(t.as_mut());
             let snap = snapshot(t.as_mut(), jdk, true, !args.no_analytics)?;

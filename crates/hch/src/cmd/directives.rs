@@ -143,7 +143,11 @@ fn run_apply(a: TargetFileArgs, mode: ApplyMode) -> anyhow::Result<Status> {
         ));
     };
     let text = read_file(&file)?;
-    let jvm = a.java.as_deref().map(|j| jvm_verdict(j, &file)).transpose()?;
+    let jvm = a
+        .java
+        .as_deref()
+        .map(|j| jvm_verdict(j, &file))
+        .transpose()?;
     let mut t = a.connect.open(&a.target)?;
     let info = hch_target::info::JvmInfo::gather(t.as_mut())?;
     let hot_option = info.hot_code_heap.as_ref().is_some_and(|h| h.enabled);
@@ -206,7 +210,13 @@ fn read_file(path: &Path) -> anyhow::Result<String> {
         .read_to_end(&mut bytes)
         .with_context(|| format!("reading {}", path.display()))?;
     if bytes.len() as u64 > MAX_FILE {
-        return Err(coded(5, format!("{}: more than {MAX_FILE} bytes; a directives file that large is surely not one", path.display())));
+        return Err(coded(
+            5,
+            format!(
+                "{}: more than {MAX_FILE} bytes; a directives file that large is surely not one",
+                path.display()
+            ),
+        ));
     }
     String::from_utf8(bytes).map_err(|e| {
         coded(

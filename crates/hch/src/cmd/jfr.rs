@@ -49,11 +49,18 @@ pub fn run(cmd: Command) -> anyhow::Result<Status> {
     }
 }
 
+/// Opens a recording as `hch analyze` opens its inputs: `-`, FIFOs and gzip work, devices
+/// and empty files are refused.
+fn open(path: &std::path::Path) -> anyhow::Result<JfrFile> {
+    let input = crate::cmd::inputs::open(path)?;
+    Ok(JfrFile::from_file(input.file, input.label)?)
+}
+
 fn summary(files: &[PathBuf], json: bool) -> anyhow::Result<Status> {
     let mut first_error = None;
     let mut all = Vec::new();
     for f in files {
-        let file = JfrFile::open(f)?;
+        let file = open(f)?;
         let (s, err) = summarize(&file);
         if json {
             all.push(serde_json::json!({ "file": f, "summary": s, "error": err.as_ref().map(|e| e.to_string()) }));
@@ -109,7 +116,7 @@ fn print(events: &[String], files: &[PathBuf]) -> anyhow::Result<Status> {
     let names: Vec<&str> = events.iter().map(String::as_str).collect();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for f in files {
-        let file = JfrFile::open(f)?;
+        let file = open(f)?;
         let mut io_err = None;
         let r = hch_jfr::for_each_event(&file, &names, |chunk, name, fields| {
             let line = serde_json::json!({ "type": name, "chunk": chunk, "fields": fields });

@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod codecache;
 pub mod directives;
 pub mod info;
+pub mod inputs;
 pub mod jcmd;
 pub mod jfr;
 pub mod list;

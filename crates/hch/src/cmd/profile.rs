@@ -5,7 +5,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -50,9 +49,7 @@ pub struct Args {
 /// Runs `hch profile`.
 pub fn run(args: Args) -> anyhow::Result<Status> {
     let lib = analyze::library_options(&args.opts)?;
-    let cancel = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&cancel))?;
-    signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&cancel))?;
+    let cancel = crate::cancel::on_interrupt()?;
     let mut opts = RecordOptions::new(args.duration);
     opts.interval = args.interval;
     opts.stack_depth = args.stack_depth;

@@ -3,8 +3,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -110,9 +108,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
 
 /// Records the target with JFR (CPU samples only); nothing is left running or on disk after.
 fn record(spec: &str, d: Duration, c: &Connect) -> anyhow::Result<Vec<u8>> {
-    let cancel = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&cancel))?;
-    signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&cancel))?;
+    let cancel = crate::cancel::on_interrupt()?;
     c.record(spec, &RecordOptions::new(d), &cancel)
 }
 

@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use hch_codecache::watch::{Alert, Subject, WatchOptions, Watcher};
 use serde::Serialize;
 
@@ -83,11 +82,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     if args.every.is_zero() || args.codelist_every == 0 {
         return Err(coded(2, "--every and --codelist-every must be above zero"));
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&stop))
-        .context("installing the Ctrl-C handler")?;
-    signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&stop))
-        .context("installing the SIGTERM handler")?;
+    let stop = crate::cancel::on_interrupt()?;
     let metrics = Arc::new(Mutex::new(String::new()));
     // Kept until the watch ends: dropping it stops the server.
     let _server = match &args.listen {
