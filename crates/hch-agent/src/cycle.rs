@@ -117,7 +117,12 @@ fn cycle(agent: &Agent, env: Env<'_>, start: SystemTime) -> Result<Cycle, String
         .map_err(|e| e.to_string())?;
     agent.set_state(env, "analyzing");
     let (analysis, worker_cpu) = analyze(bytes, &opts)?;
-    for w in &analysis.warnings {
+    // The JVM's flags say whether samples are exact (see `facts`); other warnings are notes.
+    for w in analysis
+        .warnings
+        .iter()
+        .filter(|w| !w.contains("DebugNonSafepoints"))
+    {
         agent.note(w);
     }
     let (action, overlap) = reconcile_hot_set(agent, &mut t, &analysis, facts, &opts, start)?;
@@ -150,6 +155,9 @@ fn facts(agent: &Agent, t: &mut InProcess) -> Result<Facts, String> {
         feature: info.feature,
         hot_option: info.hot_code_heap.as_ref().is_some_and(|h| h.enabled),
     };
+    if !info.debug_non_safepoints {
+        agent.note("this JVM runs without -XX:+DebugNonSafepoints, so samples of compiled code fall on safepoint polls and the hot set is biased; start it with -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints");
+    }
     agent.lock().facts = Some(facts);
     Ok(facts)
 }

@@ -349,7 +349,8 @@ pub fn invoke<'a>(
         "applyDirectives" => crate::cycle::apply_text(agent, &text_arg()?).map_err(refused)?,
         "clearOwn" => crate::cycle::clear_own(agent).map_err(refused)?,
         "setOptions" => {
-            let o = crate::options::Options::parse(&text_arg()?).map_err(|e| Thrown {
+            let current = agent.lock().options.clone();
+            let o = current.with(&text_arg()?).map_err(|e| Thrown {
                 class: "java/lang/IllegalArgumentException",
                 message: e.to_string(),
             })?;

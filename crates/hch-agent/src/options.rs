@@ -61,7 +61,7 @@ pub struct Options {
     /// Directives in force are kept while they cover at least this percent of the new hot
     /// set's samples; below, they are replaced.
     pub overlap: f64,
-    /// The log file (appended to); `None` logs to the JVM's stderr.
+    /// The log file (appended to); `None` (`log=` empty) logs to the JVM's stderr.
     pub log: Option<PathBuf>,
 }
 
@@ -106,7 +106,12 @@ fn bad(key: &str, reason: impl Into<String>) -> OptionError {
 impl Options {
     /// Parses `key=value,key=value`; an empty string gives the defaults.
     pub fn parse(text: &str) -> Result<Options, OptionError> {
-        let mut o = Options::default();
+        Options::default().with(text)
+    }
+
+    /// These options with the keys in `text` changed (what a second load or `setOptions` does).
+    pub fn with(&self, text: &str) -> Result<Options, OptionError> {
+        let mut o = self.clone();
         for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let (key, value) = item
                 .split_once('=')
@@ -130,6 +135,7 @@ impl Options {
             "budget" => self.budget = size(key, v)?,
             "dialect" => self.dialect = dialect(v)?,
             "overlap" => self.overlap = percent(key, v)?,
+            "log" if v.is_empty() => self.log = None,
             "log" => self.log = Some(log_path(v)?),
             _ => return Err(bad(key, format!("unknown key; the keys are {KEYS}"))),
         }
@@ -304,6 +310,12 @@ mod tests {
             Some(std::path::Path::new("/tmp/hch-agent.log"))
         );
         assert_eq!(Options::parse(&o.to_agent_string()).unwrap(), o);
+        let changed = o.with("interval=20m,log=").unwrap();
+        assert_eq!(
+            (changed.interval, changed.log.as_deref()),
+            (Duration::from_secs(1200), None)
+        );
+        assert_eq!(changed.delay, o.delay);
     }
 
     #[test]

@@ -96,15 +96,22 @@ fn stack_size(t: &mut dyn Target) -> Result<usize, TargetError> {
 }
 
 /// Places the file, adds it, removes the file, and checks the stack grew by what was reported.
+/// A target that takes the text in one step (the hch agent over JMX) gets the text instead.
 fn add_on(
     t: &mut dyn Target,
     json_text: &str,
     stack_before: usize,
 ) -> Result<DirectivesOutcome, TargetError> {
-    let path = t.put_file("directives.json", json_text.as_bytes())?;
-    let command = format!("Compiler.directives_add {path}");
-    let answer = t.jcmd(&command);
-    let _ = t.remove_file(&path);
+    let (command, answer) = match t.add_directives_text(json_text) {
+        Some(answer) => ("applyDirectives (hch agent)".to_string(), answer),
+        None => {
+            let path = t.put_file("directives.json", json_text.as_bytes())?;
+            let command = format!("Compiler.directives_add {path}");
+            let answer = t.jcmd(&command);
+            let _ = t.remove_file(&path);
+            (command, answer)
+        }
+    };
     let response = answer?;
     let stack_after = stack_size(t)?;
     let failed = |why: &str| TargetError::CommandFailed {

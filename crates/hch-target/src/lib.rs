@@ -30,6 +30,14 @@ pub trait Target: fmt::Debug + Send {
     /// A short description for messages, e.g. `pid 1234` or `jmx 10.0.0.5:9010`.
     fn describe(&self) -> String;
 
+    /// Adds a Compiler Control directives text to the JVM's stack in one step, when the target
+    /// can: a JVM running the hch agent, reached over JMX, takes the text through the agent's
+    /// MBean. Returns the JVM's answer (as `Compiler.directives_add` prints it), or `None` when
+    /// the target cannot, and the caller places a file instead (the default).
+    fn add_directives_text(&mut self, _json: &str) -> Option<Result<String, TargetError>> {
+        None
+    }
+
     /// Places a file where the JVM can read it and returns the path as the JVM sees it.
     /// Remote targets cannot do this and answer `TargetError::Unsupported`.
     fn put_file(&mut self, name: &str, contents: &[u8]) -> Result<String, TargetError>;
