@@ -431,6 +431,9 @@ impl Agent {
         let was_running = {
             let mut s = self.lock();
             s.stop = true;
+            if s.running {
+                s.state = "stopping".into();
+            }
             s.running
         };
         self.cancel.store(true, Ordering::Relaxed);

@@ -296,8 +296,11 @@ fn the_mbean_is_read_and_invoked_by_a_java_jmx_client_and_by_hch() {
         );
         let text = ok(&hch(&["agent", "stop", &spec]));
         assert!(text.contains("stopping"), "{text}");
-        let text = ok(&hch(&["agent", "status", &spec]));
-        assert!(text.contains("state       stopped"), "{text}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ok(&hch(&["agent", "status", &spec])).contains("state       stopped") {
+            assert!(Instant::now() < deadline, "never stopped");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
@@ -350,5 +353,100 @@ fn with_a_login_a_read_only_role_is_refused_the_operations() {
         ]);
         assert_ne!(o.status.code(), Some(0), "{}", out(&o));
         assert!(err(&o).contains("readwrite"), "{}", err(&o));
+    }
+}
+
+/// Whether this machine lets us make namespaces (root, util-linux, no seccomp veto).
+fn can_unshare() -> bool {
+    rustix::process::geteuid().is_root()
+        && Command::new("unshare")
+            .args(["--mount", "--pid", "--fork", "--mount-proc", "true"])
+            .status()
+            .is_ok_and(|s| s.success())
+}
+
+/// Files in the JVM's own /tmp whose names start with `prefix`.
+fn in_its_tmp(pid: u32, prefix: &str) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/root/tmp"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(prefix))
+        .collect()
+}
+
+#[test]
+fn a_jvm_in_its_own_mount_and_pid_namespace_gets_a_copy_that_is_removed_once_mapped() {
+    if !can_unshare() {
+        eprintln!("SKIP: needs root and unshare (mount and pid namespaces)");
+        return;
+    }
+    for jdk in require_jdks() {
+        let wrapper = [
+            "unshare",
+            "--mount",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "sh",
+            "-c",
+            "mount -t tmpfs tmpfs /tmp && exec \"$0\" \"$@\"",
+        ];
+        let launch = Launch {
+            wrapper: wrapper.map(String::from).to_vec(),
+            ..Launch::args(["0", "2"]).jvm(EXACT)
+        };
+        let jvm = Jvm::start(&jdk, "HotLoop", &launch);
+        let pid = jvm.java_pid();
+        assert_ne!(pid, jvm.pid, "the JVM runs under unshare");
+        let p = pid.to_string();
+        let text = ok(&hch(&[
+            "agent",
+            "load",
+            &p,
+            "--delay",
+            "1s",
+            "--duration",
+            "3s",
+            "--interval",
+            "1h",
+            "--dialect",
+            "stock",
+            "--log",
+            "/tmp/agent.log",
+        ]));
+        assert!(
+            text.contains("started") && text.contains("in pid 1,"),
+            "{text}"
+        );
+        assert_eq!(
+            in_its_tmp(pid, "libhch_agent"),
+            Vec::<String>::new(),
+            "the copy is removed once loaded"
+        );
+        let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+        assert!(
+            maps.contains("/tmp/libhch_agent-") && maps.contains("(deleted)"),
+            "mapped from its /tmp"
+        );
+        assert!(listed_agent(pid));
+        let log = PathBuf::from(format!("/proc/{pid}/root/tmp/agent.log"));
+        let text = wait_log(&log, "cycle 1:");
+        assert!(text.contains("applied "), "{text}");
+        let print = ok(&hch(&["jcmd", &p, "Compiler.directives_print"]));
+        assert!(print.contains("HotLoop$W"), "{print}");
+        // A second copy is loaded to carry the request, and hands it to the running agent.
+        let text = ok(&hch(&["agent", "stop", &p]));
+        assert!(text.contains("stopping"), "{text}");
+        assert_eq!(in_its_tmp(pid, "libhch_agent"), Vec::<String>::new());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !out(&hch(&["agent", "status", &p])).contains("state       stopped") {
+            assert!(Instant::now() < deadline, "never stopped");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(
+            in_its_tmp(pid, "hch-agent-"),
+            Vec::<String>::new(),
+            "no cycle directory left"
+        );
     }
 }
