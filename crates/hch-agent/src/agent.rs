@@ -23,7 +23,8 @@ use crate::status::{self, Cycle, InForce, Status, MBEAN_NAME, STATUS_PROPERTY};
 /// cycle's directory itself: the JVM's exit is delayed by this plus that removal, well under
 /// 100 ms.
 pub const EXIT_WAIT: Duration = Duration::from_millis(20);
-/// The system property with the agent's answer to the last `load` request.
+/// The system property with the agent's answer to the last `load` request:
+/// `<ms since the epoch> <answer>`, so that a reader can tell it from an older one.
 pub const ANSWER_PROPERTY: &str = "hch.agent.answer";
 /// Errors kept for the status.
 const MAX_ERRORS: usize = 10;
@@ -165,7 +166,8 @@ pub fn on_attach(vm: JavaVm, text: &str) -> jint {
         Some(a) => a.log.line(&answer),
         None => eprintln!("hch-agent: {answer}"),
     }
-    let _ = inproc::set_property(env, ANSWER_PROPERTY, &answer);
+    let stamped = format!("{} {answer}", status::epoch_ms(SystemTime::now()));
+    let _ = inproc::set_property(env, ANSWER_PROPERTY, &stamped);
     rc
 }
 
@@ -183,30 +185,32 @@ fn attach_request(vm: JavaVm, env: Env<'_>, text: &str) -> (jint, String) {
             ),
         };
     }
-    let options = match Options::parse(text) {
-        Ok(o) => o,
-        Err(e) => {
-            return (
+    if let Some(a) = ours {
+        let changed = a.lock().options.with(text);
+        return match changed
+            .map_err(|e| e.to_string())
+            .and_then(|o| a.reconfigure(env, o))
+        {
+            Ok(msg) => (JNI_OK, msg),
+            Err(e) => (
                 JNI_ERR,
                 format!("load refused: {e}; the agent is unchanged"),
-            )
-        }
-    };
-    if let Some(a) = ours {
-        return match a.reconfigure(env, options) {
-            Ok(msg) => (JNI_OK, msg),
-            Err(e) => (JNI_ERR, format!("load refused: {e}")),
+            ),
         };
     }
     if other {
-        let r = inproc::invoke_text(
+        // Another copy of the library runs the agent: it changes the keys given.
+        return answer_of(inproc::invoke_text(
             env,
             MBEAN_NAME,
             "setOptions",
-            Some(&options.to_agent_string()),
-        );
-        return answer_of(r);
+            Some(text),
+        ));
     }
+    let options = match Options::parse(text) {
+        Ok(o) => o,
+        Err(e) => return (JNI_ERR, format!("load refused: {e}")),
+    };
     match Agent::create(vm, options, "attach") {
         Ok(a) => match a.jvmti.set_events(None, Some(crate::ffi::on_vm_death)) {
             Ok(()) => {

@@ -146,10 +146,12 @@ fn facts(agent: &Agent, t: &mut InProcess) -> Result<Facts, String> {
     }
     let info = JvmInfo::gather(t).map_err(|e| e.to_string())?;
     if !info.jfr_available {
-        return Err(format!(
+        let why = format!(
             "JFR is not available in this JVM ({}), so it cannot profile",
             info.vm_version
-        ));
+        );
+        agent.disable(&why);
+        return Err(why);
     }
     let facts = Facts {
         feature: info.feature,

@@ -133,8 +133,11 @@ const OPERATIONS: [Operation; 5] = [
     ),
     (
         "setOptions",
-        Some(("options", "key=value,... as for -agentpath")),
-        "Changes the options; starts a stopped agent again",
+        Some((
+            "options",
+            "key=value,... as for -agentpath; keys not given keep their value",
+        )),
+        "Changes the options given; starts a stopped agent again",
     ),
     ("stop", None, "Stops profiling; directives in force stay"),
 ];

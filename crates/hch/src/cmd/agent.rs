@@ -261,11 +261,16 @@ fn stop(a: StopArgs) -> anyhow::Result<Exit> {
 /// Sends `load` with `options` and prints the agent's answer; exit 4 when it refused.
 fn request(vm: &mut Vm, lib: &Path, options: &str) -> anyhow::Result<Exit> {
     let placed = Placed::new(vm, lib)?;
+    let sent = hch_agent::status::epoch_ms(SystemTime::now());
     let reply = vm.execute("load", &[&placed.jvm_path, "true", options]);
     placed.remove(vm);
     let reply = reply.with_context(|| format!("loading the agent into pid {}", vm.pid()))?;
     let refused = reply.failed() || return_code(&reply.text()).is_some_and(|c| c != 0);
-    let answer = read_property(vm, ANSWER_PROPERTY)?;
+    // The agent's answer, unless it is older than this request (the library did not load).
+    let answer = read_property(vm, ANSWER_PROPERTY)?.and_then(|a| {
+        let (ms, text) = a.split_once(' ')?;
+        (ms.parse::<u64>().ok()? + 1000 >= sent).then(|| text.to_string())
+    });
     let answer = answer.unwrap_or_else(|| reply.text().trim().to_string());
     if refused {
         return Err(coded(4, format!("pid {}: {answer}", vm.pid())));
