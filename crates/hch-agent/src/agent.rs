@@ -105,7 +105,18 @@ pub fn on_load(vm: JavaVm, text: &str) -> jint {
     let options = match Options::parse(text) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("hch-agent: disabled, the JVM runs on without it: {e}");
+            let line = format!("disabled, the JVM runs on without it: {e}");
+            eprintln!("hch-agent: {line}");
+            // The log named among bad options gets the line too, if it can be opened.
+            if let Some(log) = Options::default()
+                .with(&log_item(text))
+                .ok()
+                .and_then(|o| o.log)
+            {
+                if let Ok(l) = Log::open(Some(&log)) {
+                    l.line(&line);
+                }
+            }
             return JNI_OK;
         }
     };
@@ -132,6 +143,15 @@ pub fn on_load(vm: JavaVm, text: &str) -> jint {
         }
     }
     JNI_OK
+}
+
+/// The `log=...` item of an option string (empty if none).
+fn log_item(text: &str) -> String {
+    text.split(',')
+        .map(str::trim)
+        .find(|i| i.starts_with("log="))
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The VMInit event: the JVM is ready for the agent's thread.

@@ -166,6 +166,17 @@ fn bad_options_leave_the_jvm_running_without_the_agent() {
             );
             assert_eq!(text.lines().count(), 1, "one line: {text}");
         }
+        // A log named among bad options gets the line as well.
+        let log = log_file("bad", &jdk);
+        let launch =
+            Launch::args(["0", "1"]).jvm(with_agent(&format!("log={},top=many", log.display())));
+        let mut jvm = Jvm::start(&jdk, "Park", &launch);
+        assert!(jvm.alive());
+        let text = wait_log(&log, "option `top`: `many` is not a whole number");
+        assert!(
+            text.contains("disabled, the JVM runs on without it"),
+            "{text}"
+        );
     }
 }
 
@@ -238,5 +249,49 @@ fn sigterm_during_a_recording_ends_the_jvm_promptly_and_leaves_nothing() {
             .parse()
             .unwrap();
         assert!(ms <= 100, "the VMDeath callback held the exit {ms} ms");
+    }
+}
+
+#[test]
+fn a_directive_added_above_the_agents_is_kept_and_the_stack_does_not_grow() {
+    for jdk in require_jdks() {
+        let log = log_file("buried", &jdk);
+        let opts = format!(
+            "delay=1s,duration=2s,interval=4s,dialect=stock,log={}",
+            log.display()
+        );
+        let launch = Launch::args(["12", "2"]).jvm(with_agent(&opts));
+        let mut jvm = Jvm::start(&jdk, "PhaseShift", &launch);
+        wait_log(&log, "cycle 1:");
+        assert!(top_directive(&jdk, jvm.pid).contains("PhaseShift$A"));
+        // Someone else's directive goes on top of the agent's.
+        let theirs = scratch_dir("agent").join(format!(
+            "theirs-{}-{}.json",
+            jdk.feature,
+            std::process::id()
+        ));
+        std::fs::write(
+            &theirs,
+            "[{ match: \"java/util/HashMap.*\", c2: { Enable: true } }]\n",
+        )
+        .unwrap();
+        let added = jdk.jcmd(
+            jvm.pid,
+            &format!("Compiler.directives_add {}", theirs.display()),
+        );
+        assert!(added.contains("1 compiler directives added"), "{added}");
+        jvm.wait_line("PHASE B", Duration::from_secs(60));
+        let text = wait_log(&log, "no longer on top of the stack");
+        assert!(
+            text.contains("not applied: its directive is buried under another"),
+            "{text}"
+        );
+        assert_eq!(
+            stack_size(&jdk, jvm.pid),
+            2,
+            "{}: the agent added nothing",
+            jdk.label()
+        );
+        assert!(top_directive(&jdk, jvm.pid).contains("java/util/HashMap.*"));
     }
 }
