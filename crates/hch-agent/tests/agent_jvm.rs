@@ -172,7 +172,11 @@ fn bad_options_leave_the_jvm_running_without_the_agent() {
             Launch::args(["0", "1"]).jvm(with_agent(&format!("log={},top=many", log.display())));
         let mut jvm = Jvm::start(&jdk, "Park", &launch);
         assert!(jvm.alive());
-        let text = wait_log(&log, "option `top`: `many` is not a whole number");
+        let text = wait_log(
+            &log,
+            "option `top`: `many` is not a whole number",
+            Duration::from_secs(30),
+        );
         assert!(
             text.contains("disabled, the JVM runs on without it"),
             "{text}"
@@ -260,9 +264,10 @@ fn a_directive_added_above_the_agents_is_kept_and_the_stack_does_not_grow() {
             "delay=1s,duration=2s,interval=4s,dialect=stock,log={}",
             log.display()
         );
-        let launch = Launch::args(["12", "2"]).jvm(with_agent(&opts));
+        let launch = Launch::args(["25", "2"]).jvm(with_agent(&opts));
         let mut jvm = Jvm::start(&jdk, "PhaseShift", &launch);
-        wait_log(&log, "cycle 1:");
+        // The first directive applied, during phase A.
+        wait_log(&log, "applied ", Duration::from_secs(60));
         assert!(top_directive(&jdk, jvm.pid).contains("PhaseShift$A"));
         // Someone else's directive goes on top of the agent's.
         let theirs = scratch_dir("agent").join(format!(
@@ -281,7 +286,11 @@ fn a_directive_added_above_the_agents_is_kept_and_the_stack_does_not_grow() {
         );
         assert!(added.contains("1 compiler directives added"), "{added}");
         jvm.wait_line("PHASE B", Duration::from_secs(60));
-        let text = wait_log(&log, "no longer on top of the stack");
+        let text = wait_log(
+            &log,
+            "no longer on top of the stack",
+            Duration::from_secs(60),
+        );
         assert!(
             text.contains("not applied: its directive is buried under another"),
             "{text}"
