@@ -84,10 +84,11 @@ pub(crate) struct Own {
 }
 
 /// What the agent learnt about its JVM at its first cycle.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Facts {
-    pub feature: u32,
-    pub hot_option: bool,
+    pub info: hch_target::info::JvmInfo,
+    /// Where this JVM can put hot code, and so which dialect it takes.
+    pub placement: hch_target::apply::HotPlacement,
 }
 
 /// The agent of this library copy, if one was started.

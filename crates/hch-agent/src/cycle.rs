@@ -10,8 +10,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use hch_profile::{Analysis, AnalyzeOptions, CheckTarget, Dialect, HotOptions};
-use hch_target::directives;
+use hch_profile::{Analysis, AnalyzeOptions, Dialect, HotOptions};
+use hch_target::apply::{self, probe_hot_option, ApplyMode, HotPlacement, Placement, Plan};
+use hch_target::directives::{self, DirectivesOutcome};
 use hch_target::info::JvmInfo;
 use hch_target::jfr::RecordOptions;
 
@@ -109,7 +110,7 @@ fn cycle(agent: &Agent, env: Env<'_>, start: SystemTime) -> Result<Cycle, String
     }
     let mut t = InProcess::new(agent.vm, Arc::clone(&dir), Arc::clone(&agent.cancel));
     let facts = facts(agent, &mut t)?;
-    warn_before_first_recording(agent, env, facts);
+    warn_before_first_recording(agent, env, &facts);
     agent.set_state(env, "recording");
     let mut ro = RecordOptions::new(opts.duration);
     ro.interval = opts.sampling;
@@ -125,7 +126,7 @@ fn cycle(agent: &Agent, env: Env<'_>, start: SystemTime) -> Result<Cycle, String
     {
         agent.note(w);
     }
-    let (action, overlap) = reconcile_hot_set(agent, &mut t, &analysis, facts, &opts, start)?;
+    let (action, overlap) = reconcile_hot_set(agent, &mut t, &analysis, &facts, &opts, start)?;
     let h = &analysis.hot;
     Ok(Cycle {
         time_ms: status::epoch_ms(SystemTime::now()),
@@ -139,9 +140,9 @@ fn cycle(agent: &Agent, env: Env<'_>, start: SystemTime) -> Result<Cycle, String
     })
 }
 
-/// The JVM's version and hot code heap, asked once.
+/// The JVM's version and where it can put hot code, asked once.
 fn facts(agent: &Agent, t: &mut InProcess) -> Result<Facts, String> {
-    if let Some(f) = agent.lock().facts {
+    if let Some(f) = agent.lock().facts.clone() {
         return Ok(f);
     }
     let info = JvmInfo::gather(t).map_err(|e| e.to_string())?;
@@ -153,21 +154,19 @@ fn facts(agent: &Agent, t: &mut InProcess) -> Result<Facts, String> {
         agent.disable(&why);
         return Err(why);
     }
-    let facts = Facts {
-        feature: info.feature,
-        hot_option: info.hot_code_heap.as_ref().is_some_and(|h| h.enabled),
-    };
     if !info.debug_non_safepoints {
         agent.note("this JVM runs without -XX:+DebugNonSafepoints, so samples of compiled code fall on safepoint polls and the hot set is biased; start it with -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints");
     }
-    agent.lock().facts = Some(facts);
+    let placement = probe_hot_option(t, &info).map_err(|e| e.to_string())?;
+    let facts = Facts { info, placement };
+    agent.lock().facts = Some(facts.clone());
     Ok(facts)
 }
 
 /// JDK 22 and earlier deoptimize all compiled code at the first recording of a JVM whose JFR
 /// started after launch; say so before it happens (once).
-fn warn_before_first_recording(agent: &Agent, env: Env<'_>, f: Facts) {
-    if agent.loaded() != "attach" || f.feature > 22 || agent.lock().cycles > 0 {
+fn warn_before_first_recording(agent: &Agent, env: Env<'_>, f: &Facts) {
+    if agent.loaded() != "attach" || f.info.feature > 22 || agent.lock().cycles > 0 {
         return;
     }
     if inproc::jfr_initialized(env).unwrap_or(true) {
@@ -175,7 +174,7 @@ fn warn_before_first_recording(agent: &Agent, env: Env<'_>, f: Facts) {
     }
     agent.note(&format!(
         "JDK {}: this first JFR recording deoptimizes all compiled code (JDK 22 and earlier, JFR started after launch), so the JVM runs slower for a while as it recompiles; load the agent at start-up with -agentpath to avoid this",
-        f.feature
+        f.info.feature
     ));
 }
 
@@ -228,7 +227,7 @@ fn reconcile_hot_set(
     agent: &Agent,
     t: &mut InProcess,
     a: &Analysis,
-    f: Facts,
+    f: &Facts,
     o: &Options,
     start: SystemTime,
 ) -> Result<(String, Option<f64>), String> {
@@ -238,13 +237,9 @@ fn reconcile_hot_set(
         let applied = s.own.as_ref().map(|own| &own.patterns);
         (applied.map(|p| reconcile::overlap(p, &new)), s.last_change)
     };
-    let dialect = match (o.dialect, f.hot_option) {
-        (DialectChoice::Stock, _) => Dialect::Stock,
-        (DialectChoice::Hot, _) | (DialectChoice::Auto, true) => Dialect::Hot,
-        (DialectChoice::Auto, false) => {
-            agent.note("this JVM has no hot code segment: the agent profiles and reports, and applies nothing (dialect=stock applies directives with options every JDK accepts)");
-            return Ok(("reported only".into(), overlap));
-        }
+    let Some(dialect) = dialect(o.dialect, f.placement) else {
+        agent.note(&format!("{}; the agent profiles and reports, and applies nothing (dialect=stock applies directives with options every JDK accepts)", f.placement.effect()));
+        return Ok(("reported only".into(), overlap));
     };
     if new.is_empty() {
         return Ok((
@@ -267,34 +262,35 @@ fn reconcile_hot_set(
     }
     let d = hch_profile::directives::for_hot_set(&a.hot, dialect);
     let json = d.to_json();
-    check(&json, f)?;
     let _held = agent.directives.lock().unwrap_or_else(|p| p.into_inner());
-    let action = replace_own(agent, t, &json, &d.patterns, dialect, start)?;
+    let action = replace_own(agent, t, f, &json, &d.patterns, dialect, start)?;
     Ok((action, overlap))
 }
 
-/// Whether the JVM would take the file (hch's rules for its JDK).
-fn check(json: &str, f: Facts) -> Result<(), String> {
-    let r = hch_profile::check(
-        json,
-        CheckTarget {
-            feature: f.feature,
-            hot_option: f.hot_option,
+/// The dialect to apply, or `None` to report only (`auto` on a JVM without a hot code heap
+/// that directives steer).
+fn dialect(choice: DialectChoice, placement: HotPlacement) -> Option<Dialect> {
+    match choice {
+        DialectChoice::Stock => Some(Dialect::Stock),
+        DialectChoice::Hot => Some(Dialect::Hot),
+        DialectChoice::Dragonwell => Some(Dialect::Dragonwell),
+        DialectChoice::Auto => match placement {
+            HotPlacement::Dragonwell { .. } | HotPlacement::DesignHot => Some(placement.dialect()),
+            _ => None,
         },
-    );
-    if r.accepted {
-        return Ok(());
     }
-    let why: Vec<String> = r
-        .errors
-        .iter()
-        .map(|p| format!("line {}: {}", p.line, p.message))
-        .collect();
-    Err(format!(
-        "not applied: JDK {} would reject these directives: {}",
-        f.feature,
-        why.join("; ")
-    ))
+}
+
+/// hch's one check-and-add (`hch_target::apply`): the file is judged for this JVM and the
+/// stack's room before anything changes, then added on top and confirmed from the stack.
+fn checked_add(t: &mut InProcess, f: &Facts, text: &str) -> Result<DirectivesOutcome, String> {
+    let plan = Plan {
+        text,
+        mode: ApplyMode::Add,
+        placement: Placement::Placed,
+    };
+    let pre = apply::preflight(t, &f.info, f.placement, &plan).map_err(|e| e.to_string())?;
+    apply::apply(t, &plan, &pre).map_err(|e| e.to_string())
 }
 
 /// Pops the agent's own directive if it is on top, then pushes the new one. When the agent's
@@ -302,11 +298,19 @@ fn check(json: &str, f: Facts) -> Result<(), String> {
 fn replace_own(
     agent: &Agent,
     t: &mut InProcess,
+    f: &Facts,
     json: &str,
     patterns: &[String],
     dialect: Dialect,
     start: SystemTime,
 ) -> Result<String, String> {
+    // Judged before the agent's directive is popped: a file this JVM would refuse changes nothing.
+    let plan = Plan {
+        text: json,
+        mode: ApplyMode::Add,
+        placement: Placement::Placed,
+    };
+    apply::preflight(t, &f.info, f.placement, &plan).map_err(|e| e.to_string())?;
     let own = agent.lock().own.clone();
     let mut verb = "applied";
     if let Some(own) = own {
@@ -328,7 +332,7 @@ fn replace_own(
             }
         }
     }
-    let outcome = directives::add(t, json).map_err(|e| e.to_string())?;
+    let outcome = checked_add(t, f, json)?;
     let print = directives::print(t).map_err(|e| e.to_string())?;
     let fingerprint = reconcile::fingerprint(&print).unwrap_or_default();
     let mut s = agent.lock();
@@ -351,17 +355,15 @@ fn replace_own(
     ))
 }
 
-/// The MBean's `applyDirectives`: adds a directives text on top of the stack, as
-/// `hch directives add` does (the agent does not take it for its own).
+/// The MBean's `applyDirectives`: adds a directives text on top of the stack, checked for this
+/// JVM as `hch directives add` does (the agent does not take it for its own).
 pub(crate) fn apply_text(agent: &Agent, text: &str) -> Result<String, String> {
     let dir =
         Arc::new(PrivateDir::create().map_err(|e| format!("cannot create its directory: {e}"))?);
     let mut t = InProcess::new(agent.vm, dir, Arc::new(Default::default()));
-    if let Some(f) = agent.lock().facts {
-        check(text, f)?;
-    }
+    let f = facts(agent, &mut t)?;
     let _held = agent.directives.lock().unwrap_or_else(|p| p.into_inner());
-    let outcome = directives::add(&mut t, text).map_err(|e| e.to_string())?;
+    let outcome = checked_add(&mut t, &f, text)?;
     agent.log.line(&format!(
         "applyDirectives: {} added (stack {} -> {})",
         outcome.count_added, outcome.stack_before, outcome.stack_after

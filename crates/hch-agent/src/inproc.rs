@@ -6,7 +6,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
+use hch_target::jfr::RecordOptions;
 use hch_target::{Target, TargetError};
 
 use crate::ffi::jni::{arg, Env, JResult, JavaError, JavaVm, Local};
@@ -80,6 +82,15 @@ impl Target for InProcess {
         self.dir
             .remove(jvm_path)
             .map_err(|e| self.io(&format!("removing {jvm_path}"), e))
+    }
+
+    fn record(
+        &mut self,
+        opts: &RecordOptions,
+        cancel: &AtomicBool,
+        progress: &mut dyn FnMut(Duration, Duration),
+    ) -> Result<Vec<u8>, TargetError> {
+        hch_target::jfr::record(self, opts, cancel, progress)
     }
 
     fn check_alive(&mut self) -> Result<(), TargetError> {

@@ -25,6 +25,8 @@ pub enum DialectChoice {
     Stock,
     /// The design's `c2: { Hot: true }`: refused by a JVM without a hot code segment.
     Hot,
+    /// Alibaba Dragonwell's `c2: { AllocInNonProfiledHotCodeHeap: true }`.
+    Dragonwell,
 }
 
 impl fmt::Display for DialectChoice {
@@ -33,6 +35,7 @@ impl fmt::Display for DialectChoice {
             DialectChoice::Auto => "auto",
             DialectChoice::Stock => "stock",
             DialectChoice::Hot => "hot",
+            DialectChoice::Dragonwell => "dragonwell",
         })
     }
 }
@@ -257,9 +260,10 @@ fn dialect(v: &str) -> Result<DialectChoice, OptionError> {
         "auto" => Ok(DialectChoice::Auto),
         "stock" => Ok(DialectChoice::Stock),
         "hot" => Ok(DialectChoice::Hot),
+        "dragonwell" => Ok(DialectChoice::Dragonwell),
         _ => Err(bad(
             "dialect",
-            format!("`{v}`: expected auto, stock or hot"),
+            format!("`{v}`: expected auto, stock, hot or dragonwell"),
         )),
     }
 }

@@ -21,6 +21,8 @@
 //!   throws.
 //! - `unsafe` lives only in the private `os` module.
 
+#![deny(missing_docs)]
+
 pub mod discover;
 mod error;
 mod handshake;

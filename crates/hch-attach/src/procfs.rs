@@ -139,6 +139,16 @@ pub fn release_version(release: &str) -> Option<String> {
         .map(|v| v.trim().trim_matches('"').to_string())
 }
 
+/// The feature release of a Java version string: `17.0.15` is 17, `1.8.0_392` is 8, `27-ea`
+/// is 27. The one parser of JDK versions in hch.
+pub fn feature_of(version: &str) -> Option<u32> {
+    let mut parts = version.trim().trim_matches('"').split(['.', '_', '-', '+']);
+    match parts.next()?.parse().ok()? {
+        1 => parts.next()?.parse().ok(),
+        n => Some(n),
+    }
+}
+
 /// Splits `/proc/<pid>/cmdline` (NUL-separated) into arguments.
 pub fn split_nul(bytes: &[u8]) -> Vec<String> {
     bytes

@@ -1,14 +1,12 @@
 //! End to end against real JVMs on 127.0.0.1, on every JDK found: the agent with no auth,
 //! with passwords and roles, with TLS; diagnostic commands and a streamed JFR recording.
 
-mod common;
-
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use common::{start, Agent};
 use hch_jmx::jfr::{self, Recording, Settings};
 use hch_jmx::{Client, ConnectOptions, Error};
+use hch_testkit::jmx::{start, Agent};
 use hch_testkit::{require_jdks, scratch_dir};
 
 fn connect(port: u16, opts: &ConnectOptions) -> Result<Client, Error> {
@@ -199,7 +197,7 @@ fn tls_on_every_jdk() {
             continue;
         }
         let dir = scratch_dir(&format!("jmx-tls-{}", jdk.feature));
-        let (ks, pem) = common::make_certificate(&jdk, &dir);
+        let (ks, pem) = hch_testkit::jmx::make_certificate(&jdk, &dir);
         let wrong_ca = ConnectOptions {
             tls: true,
             tls_ca: Some(other_cert(&jdk, &dir)),
@@ -259,5 +257,5 @@ fn tls_on_every_jdk() {
 fn other_cert(jdk: &hch_testkit::Jdk, dir: &std::path::Path) -> std::path::PathBuf {
     let other = dir.join("other");
     std::fs::create_dir_all(&other).unwrap();
-    common::make_certificate(jdk, &other).1
+    hch_testkit::jmx::make_certificate(jdk, &other).1
 }

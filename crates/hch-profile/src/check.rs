@@ -7,13 +7,15 @@ use serde::Serialize;
 use crate::json::{self, Pos, Value};
 
 /// The JVM the file is checked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct CheckTarget {
     /// The feature release (17, 25 ...). Releases before 25 are checked with JDK 17's option
     /// table, 25 and later with JDK 25's: the two verified on real JVMs.
     pub feature: u32,
     /// Whether the JVM has the design's hot code segment and its `Hot` option (no stock JDK does).
     pub hot_option: bool,
+    /// Whether the JVM is Alibaba Dragonwell with its `AllocInNonProfiledHotCodeHeap` option.
+    pub dragonwell: bool,
 }
 
 /// A problem found, at a position of the file.
@@ -94,6 +96,8 @@ const REMOVED_25: &[(&str, Ty)] = &[("VectorizeDebug", Ty::Uintx)];
 
 /// The design's option for the hot code segment.
 const HOT: (&str, Ty) = ("Hot", Ty::Bool);
+/// Dragonwell's option for its non-profiled hot code heap.
+const DRAGONWELL_HOT: (&str, Ty) = ("AllocInNonProfiledHotCodeHeap", Ty::Bool);
 
 /// What a key in a directive resolves to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +128,9 @@ impl CheckTarget {
         }
         if self.hot_option {
             flags.push(HOT);
+        }
+        if self.dragonwell {
+            flags.push(DRAGONWELL_HOT);
         }
         v.extend(flags.into_iter().map(|(n, t)| (n, Key::Flag(n, t))));
         v
@@ -338,6 +345,9 @@ impl Checker {
 fn unknown_key_message(key: &str, t: CheckTarget) -> String {
     if key.eq_ignore_ascii_case("Hot") {
         return format!("no such key: '{key}': stock JDK {} has no hot code segment and rejects the whole file; write the file with `--dialect stock`", t.feature);
+    }
+    if key.eq_ignore_ascii_case(DRAGONWELL_HOT.0) {
+        return format!("no such key: '{key}': only Alibaba Dragonwell 21/25 has it; JDK {} rejects the whole file; write the file with `--dialect stock`", t.feature);
     }
     let other = CheckTarget {
         feature: if t.feature >= 25 { 17 } else { 25 },

@@ -38,6 +38,7 @@ fn reproduces_the_accept_reject_matrix_of_jdk17_and_jdk25() {
                 CheckTarget {
                     feature,
                     hot_option: false,
+                    dragonwell: false,
                 },
             );
             if report.accepted != jvm_accepted(&capture) {
@@ -61,6 +62,7 @@ fn hot_option_is_refused_by_stock_jdks_with_a_plain_hint() {
             CheckTarget {
                 feature,
                 hot_option: false,
+                dragonwell: false,
             },
         );
         assert!(!r.accepted);
@@ -74,7 +76,8 @@ fn hot_option_is_refused_by_stock_jdks_with_a_plain_hint() {
                 text,
                 CheckTarget {
                     feature,
-                    hot_option: true
+                    hot_option: true,
+                    dragonwell: false,
                 }
             )
             .accepted
@@ -89,6 +92,7 @@ fn warns_about_dropped_inline_rules_and_key_prefixes() {
         CheckTarget {
             feature: 25,
             hot_option: false,
+            dragonwell: false,
         },
     );
     assert!(r.accepted);
@@ -104,6 +108,7 @@ fn too_many_directives_for_the_stack() {
         CheckTarget {
             feature: 17,
             hot_option: false,
+            dragonwell: false,
         },
     );
     assert!(!r.accepted);
@@ -126,6 +131,7 @@ fn truncated_and_mutated_files_never_panic() {
                 CheckTarget {
                     feature: 17,
                     hot_option: false,
+                    dragonwell: false,
                 },
             );
         }
@@ -137,6 +143,7 @@ fn truncated_and_mutated_files_never_panic() {
                 CheckTarget {
                     feature: 25,
                     hot_option: true,
+                    dragonwell: false,
                 },
             );
         }

@@ -72,7 +72,7 @@ pub fn record_remote(
     rec: &RemoteRecording,
     cancel: &AtomicBool,
 ) -> Result<Vec<u8>, TargetError> {
-    JmxTarget::connect(spec, opts)?.record(rec, cancel)
+    JmxTarget::connect(spec, opts)?.record_stream(rec, cancel)
 }
 
 /// Splits `host:port` or `[v6addr]:port` (the rules of [`TargetSpec::parse`]).
@@ -141,7 +141,7 @@ impl JmxTarget {
     }
 
     /// Records on the JVM through the FlightRecorderMXBean and streams the recording back.
-    pub fn record(
+    pub fn record_stream(
         &mut self,
         rec: &RemoteRecording,
         cancel: &AtomicBool,
@@ -276,11 +276,30 @@ impl Target for JmxTarget {
         self.name.clone()
     }
 
-    fn add_directives_text(&mut self, json: &str) -> Option<Result<String, TargetError>> {
-        if !self.has_agent() {
-            return None;
-        }
-        Some(self.invoke_string(AGENT_MBEAN, "applyDirectives", &[json]))
+    fn takes_directives_text(&mut self) -> bool {
+        self.has_agent()
+    }
+
+    fn add_directives_text(&mut self, json: &str) -> Result<String, TargetError> {
+        self.invoke_string(AGENT_MBEAN, "applyDirectives", &[json])
+    }
+
+    fn can_place_files(&self) -> bool {
+        false
+    }
+
+    fn record(
+        &mut self,
+        opts: &crate::jfr::RecordOptions,
+        cancel: &AtomicBool,
+        _progress: &mut dyn FnMut(Duration, Duration),
+    ) -> Result<Vec<u8>, TargetError> {
+        crate::jfr::wait_delay(self, opts.delay, cancel)?;
+        let rec = RemoteRecording {
+            settings: RemoteSettings::Jfc(opts.settings_xml()),
+            duration: opts.duration,
+        };
+        crate::jfr::with_stack_depth(self, opts.stack_depth, |t| t.record_stream(&rec, cancel))
     }
 
     fn put_file(&mut self, name: &str, _contents: &[u8]) -> Result<String, TargetError> {
@@ -396,7 +415,7 @@ fn target_error(name: &str, command: Option<&str>, e: Error) -> TargetError {
         },
         (e, _) => TargetError::Unreachable {
             target: name.into(),
-            reason: without_endpoint(name, e.to_string()),
+            reason: without_endpoint(name, crate::with_causes(&e)),
         },
     }
 }

@@ -7,6 +7,11 @@
 //!   feature one JDK lacks skips that JDK only, and says so on stderr.
 //! - A JVM never outlives its test: [`Jvm`] kills and reaps it on drop, also on panic.
 
+#![deny(missing_docs)]
+
+pub mod hostile;
+pub mod jmx;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod apply;
 mod cancel;
 mod cmd;
 mod duration;
@@ -18,7 +19,7 @@ mod target_args;
 /// Examples shown by `hch directives --help`.
 const DIRECTIVES_EXAMPLES: &str = "Examples:
   hch directives check hot.json                  # hch's rules and the JVM's own parser
-  hch directives add 1234 hot.json               # checked with the target's own java first
+  hch directives add 1234 hot.json               # checked with hch's rules for that JVM first
   hch directives replace 1234 hot.json
   hch directives print 1234
   hch directives clear 10.0.0.5:9010 --user controlRole --password-file pw.txt";

@@ -22,7 +22,7 @@ use hch_attach::Vm;
 use hch_target::remote::JmxTarget;
 use hch_target::TargetSpec;
 
-use crate::exit::{coded, Status as Exit};
+use crate::exit::{coded, Code, Status as Exit};
 use crate::target_args::{parse_spec, Connect};
 
 /// Examples shown by `hch agent --help`.
@@ -109,17 +109,17 @@ impl AgentFlags {
         for v in pairs.iter().filter_map(|(_, v)| v.as_deref()) {
             if v.contains(',') {
                 return Err(coded(
-                    2,
+                    Code::Usage,
                     format!("`{v}`: option values cannot contain commas"),
                 ));
             }
         }
         let mut text = given.join(",");
-        Options::parse(&text).map_err(|e| coded(2, e.to_string()))?;
+        Options::parse(&text).map_err(|e| coded(Code::Usage, e.to_string()))?;
         if let Some(log) = &self.log {
             if log.contains(',') || !log.starts_with('/') {
                 return Err(coded(
-                    2,
+                    Code::Usage,
                     format!("--log {log}: an absolute path without commas"),
                 ));
             }
@@ -197,7 +197,7 @@ fn load(a: LoadArgs) -> anyhow::Result<Exit> {
                 .invoke_string(MBEAN_NAME, "setOptions", &[&options])
                 .map_err(|e| no_agent_over_jmx(&spec, e))?;
             println!("{answer}");
-            Ok(Exit(0))
+            Ok(Exit(Code::Ok))
         }
     }
 }
@@ -223,7 +223,7 @@ fn status(a: StatusArgs) -> anyhow::Result<Exit> {
             jmx => format!("the JVM at {jmx}"),
         };
         return Err(coded(
-            1,
+            Code::Error,
             format!("no hch agent runs in {place} (hch agent load starts one)"),
         ));
     };
@@ -234,7 +234,7 @@ fn status(a: StatusArgs) -> anyhow::Result<Exit> {
         print!("{}", st.render(now));
         std::io::stdout().flush()?;
     }
-    Ok(Exit(0))
+    Ok(Exit(Code::Ok))
 }
 
 fn stop(a: StopArgs) -> anyhow::Result<Exit> {
@@ -242,7 +242,10 @@ fn stop(a: StopArgs) -> anyhow::Result<Exit> {
         TargetSpec::Pid(pid) => {
             let mut vm = open_vm(pid, &a.connect)?;
             if read_status(&mut vm)?.is_none() {
-                return Err(coded(1, format!("no hch agent runs in pid {pid}")));
+                return Err(coded(
+                    Code::Error,
+                    format!("no hch agent runs in pid {pid}"),
+                ));
             }
             let lib = library(a.lib.as_deref())?;
             request(&mut vm, &lib, "stop")
@@ -253,7 +256,7 @@ fn stop(a: StopArgs) -> anyhow::Result<Exit> {
                 .invoke_string(MBEAN_NAME, "stop", &[])
                 .map_err(|e| no_agent_over_jmx(&spec, e))?;
             println!("{answer}");
-            Ok(Exit(0))
+            Ok(Exit(Code::Ok))
         }
     }
 }
@@ -273,14 +276,17 @@ fn request(vm: &mut Vm, lib: &Path, options: &str) -> anyhow::Result<Exit> {
     });
     let answer = answer.unwrap_or_else(|| reply.text().trim().to_string());
     if refused {
-        return Err(coded(4, format!("pid {}: {answer}", vm.pid())));
+        return Err(coded(
+            Code::JvmFailed,
+            format!("pid {}: {answer}", vm.pid()),
+        ));
     }
     println!("pid {}: {answer}", vm.pid());
     if let Some(st) = read_status(vm)? {
         let now = hch_agent::status::epoch_ms(SystemTime::now());
         print!("{}", st.render(now));
     }
-    Ok(Exit(0))
+    Ok(Exit(Code::Ok))
 }
 
 /// `return code: N` in the answer to `load` (JDK 9 to 20; later JDKs give an error text).
@@ -346,8 +352,7 @@ fn jmx(spec: &TargetSpec, connect: &Connect) -> anyhow::Result<JmxTarget> {
 /// An MBean call that failed: no agent there says so plainly.
 fn no_agent_over_jmx(spec: &TargetSpec, e: hch_target::TargetError) -> anyhow::Error {
     if e.to_string().contains("InstanceNotFoundException") {
-        coded(
-            1,
+        coded(Code::Error,
             format!("no hch agent MBean ({MBEAN_NAME}) in {spec}: start the JVM with -agentpath, or hch agent load PID on its host"),
         )
     } else {
@@ -373,8 +378,7 @@ fn library(given: Option<&Path>) -> anyhow::Result<PathBuf> {
         .find(|p| p.is_file())
         .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
         .ok_or_else(|| {
-            coded(
-                1,
+            coded(Code::Error,
                 format!(
                     "the agent library was not found ({}): build it with `cargo build -p hch-agent`, or give --lib PATH",
                     candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use hch_attach::JvmProcess;
 
-use crate::exit::Status;
+use crate::exit::{Code, Status};
 use crate::output::print_json;
 
 /// Examples shown by `hch list --help`.
@@ -36,7 +36,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     if jvms.is_empty() && !rustix::process::geteuid().is_root() {
         eprintln!("hch: no JVMs found; other users' JVMs show only to root");
     }
-    Ok(Status(0))
+    Ok(Status(Code::Ok))
 }
 
 /// One row of cells per JVM, columns padded to the widest cell.

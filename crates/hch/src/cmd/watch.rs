@@ -10,7 +10,7 @@ use hch_codecache::watch::{Alert, Subject, WatchOptions, Watcher};
 use serde::Serialize;
 
 use crate::cmd::codecache::{feature, snapshot, Snapshot};
-use crate::exit::{coded, Status};
+use crate::exit::{coded, Code, Status};
 use crate::http;
 use crate::target_args::{target_arg, Connect};
 
@@ -80,7 +80,10 @@ enum Line<'a> {
 /// Runs `hch watch`.
 pub fn run(args: Args) -> anyhow::Result<Status> {
     if args.every.is_zero() || args.codelist_every == 0 {
-        return Err(coded(2, "--every and --codelist-every must be above zero"));
+        return Err(coded(
+            Code::Usage,
+            "--every and --codelist-every must be above zero",
+        ));
     }
     let stop = crate::cancel::on_interrupt()?;
     let metrics = Arc::new(Mutex::new(String::new()));
@@ -129,7 +132,11 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         start.elapsed().as_secs_f64(),
         tick,
     )?;
-    Ok(Status(if raised.is_empty() { 0 } else { 6 }))
+    Ok(Status(if raised.is_empty() {
+        Code::Ok
+    } else {
+        Code::Findings
+    }))
 }
 
 /// Sleeps in small steps so Ctrl-C and the end of `--for` are seen at once.
@@ -278,7 +285,7 @@ fn final_report(
 fn serve(addr: &str, metrics: Arc<Mutex<String>>) -> anyhow::Result<http::Server> {
     let handler: http::Handler =
         Arc::new(move || metrics.lock().unwrap_or_else(|p| p.into_inner()).clone());
-    let server = http::serve(addr, handler).map_err(|e| coded(1, format!("{e:#}")))?;
+    let server = http::serve(addr, handler).map_err(|e| coded(Code::Error, format!("{e:#}")))?;
     eprintln!(
         "serving Prometheus metrics on http://{}/metrics",
         server.local_addr()

@@ -181,8 +181,9 @@ fn not_a_jvm_and_no_such_process() {
     let out = hch(&["jcmd", &gone.to_string(), "VM.version"]);
     assert_error(&out, 3, &format!("no process {gone}"));
 
+    // A target that is neither a pid nor HOST:PORT is a usage error, found before connecting.
     let out = hch(&["jcmd", "not-a-pid", "VM.version"]);
-    assert_error(&out, 3, "expected a PID");
+    assert_error(&out, 2, "expected a PID");
 }
 
 #[test]

@@ -4,14 +4,11 @@
 //! and invoked by a plain `javax.management` client and by hch over JMX, with and without a
 //! login, and a read-only role is refused its operations.
 
-#[path = "../../hch-jmx/tests/common/mod.rs"]
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{start_workload, Agent};
+use hch_testkit::jmx::{start_workload, Agent};
 use hch_testkit::{agent_library, compile, require_jdks, scratch_dir, Jdk, Jvm, Launch};
 
 fn hch(args: &[&str]) -> Output {

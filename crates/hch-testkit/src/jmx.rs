@@ -1,13 +1,11 @@
 //! Workload JVMs with the out-of-the-box JMX agent on a free loopback port.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use hch_testkit::{Jdk, Jvm, Launch};
+use crate::{Jdk, Jvm, Launch};
 
-pub use hch_testkit::free_port;
+pub use crate::free_port;
 
 /// How the agent is configured.
 #[derive(Debug, Clone, Default)]
@@ -35,8 +33,11 @@ impl Agent {
 }
 
 /// A JVM with a JMX agent and the port its registry listens on.
+#[derive(Debug)]
 pub struct JmxJvm {
+    /// The JVM, killed on drop.
     pub jvm: Jvm,
+    /// Its JMX agent's port on 127.0.0.1.
     pub port: u16,
 }
 

@@ -110,3 +110,16 @@ fn generated_wildcards_for_hidden_classes_load_on_every_jdk() {
         );
     }
 }
+
+#[test]
+fn an_endless_device_is_refused_by_its_bytes_not_its_size() {
+    // /dev/zero reports size 0 and never ends: the cap is on the bytes read.
+    let o = Command::new(env!("CARGO_BIN_EXE_hch"))
+        .args(["directives", "check", "/dev/zero"])
+        .env_remove("JAVA_HOME")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(5), "{err}");
+    assert!(err.contains("/dev/zero: more than"), "{err}");
+}

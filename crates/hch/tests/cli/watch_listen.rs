@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use hch_testkit::Launch;
 
-#[path = "codecache_support.rs"]
-mod support;
+use crate::codecache_support as support;
 
 // One request with `Connection: close`; the whole answer.
 fn request(addr: &str, head: &[u8]) -> String {

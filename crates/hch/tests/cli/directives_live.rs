@@ -74,7 +74,7 @@ fn add_replace_print_clear_and_refuse_hot_on_every_jdk() {
         let o = hch(&["apply", &pid], Some(&hot));
         assert_eq!(o.status.code(), Some(6), "{label}: {}", out(&o));
         assert!(
-            out(&o).contains("--dialect stock") && out(&o).contains("was not sent"),
+            out(&o).contains("--dialect stock") && out(&o).contains("not sent"),
             "{label}: {}",
             out(&o)
         );
@@ -125,6 +125,29 @@ fn host_port_targets_on_every_jdk() {
             out(&o).contains("HotLoop$W1.run(J)J"),
             "{label}: {}",
             out(&o)
+        );
+        // A replace whose file the JVM cannot read leaves the stack as it was.
+        let missing = dir.join("not-on-the-jvm-host.json");
+        let o = hch(
+            &[
+                "directives",
+                "replace",
+                &target,
+                "--remote-path",
+                missing.to_str().unwrap(),
+            ],
+            Some(&stock),
+        );
+        assert_eq!(o.status.code(), Some(4), "{label}: {}", out(&o));
+        assert!(
+            out(&o).contains("stack is unchanged (1 directives)"),
+            "{label}: {}",
+            out(&o)
+        );
+        assert_eq!(
+            hch_target::directives::count_in_print(&jdk.jcmd(jvm.pid, "Compiler.directives_print")),
+            1,
+            "{label}: the stack is as it was"
         );
         let o = hch(&["directives", "clear", &target], None);
         assert!(

@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use hch_testkit::Launch;
 
-#[path = "codecache_support.rs"]
-mod support;
+use crate::codecache_support as support;
 
 #[test]
 fn full_cache_reports_compilation_disabled_and_why() {

@@ -2,15 +2,12 @@
 //! found: jcmd text equal to local jcmd's, clear refusals, and a streamed recording that the
 //! JDK's `jfr` accepts with nothing left running on the target.
 
-#[path = "../../hch-jmx/tests/common/mod.rs"]
-mod common;
-
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use common::{start, Agent};
 use hch_target::remote::{self, RemoteOptions, RemoteRecording, RemoteSettings};
 use hch_target::TargetError;
+use hch_testkit::jmx::{start, Agent};
 use hch_testkit::{require_jdks, scratch_dir};
 
 #[test]
@@ -113,7 +110,7 @@ fn logins_and_roles_over_jmx_on_every_jdk() {
 #[test]
 fn heartbeat_keeps_an_idle_connection_on_every_jdk() {
     for jdk in require_jdks() {
-        let port = common::free_port();
+        let port = hch_testkit::jmx::free_port();
         let _jvm = hch_testkit::Jvm::start(
             &jdk,
             "JmxIdle",

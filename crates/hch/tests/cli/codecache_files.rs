@@ -2,8 +2,7 @@
 
 use std::path::PathBuf;
 
-#[path = "codecache_support.rs"]
-mod support;
+use crate::codecache_support as support;
 
 /// A captured output without the capture script's `$ jcmd` and `[exit=0]` lines.
 fn saved(name: &str) -> PathBuf {

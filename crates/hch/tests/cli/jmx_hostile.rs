@@ -2,8 +2,7 @@
 //! deadline of each exchange however slowly the server sends, huge announced lengths are
 //! refused at once, and the risks of a login are said in one warning line each.
 
-#[path = "../../hch-jmx/tests/common/hostile.rs"]
-mod hostile;
+use hch_testkit::hostile;
 
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};

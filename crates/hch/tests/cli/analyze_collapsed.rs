@@ -118,3 +118,37 @@ fn binary_garbage_and_a_broken_jfr_header_exit_5() {
         assert!(String::from_utf8_lossy(&o.stderr).contains(name));
     }
 }
+
+/// async-profiler's flat text as input: hch's own flat text of an async-profiler recording,
+/// read back, prints the same rows byte for byte (the flat view only needs leaf frames).
+#[test]
+fn flat_text_reads_back_into_the_same_flat_text() {
+    use std::io::Read;
+    let gz = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../hch-jfr/tests/data/grafana/async-profiler.jfr.gz");
+    let mut jfr = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(gz).unwrap())
+        .read_to_end(&mut jfr)
+        .unwrap();
+    let dir = hch_testkit::scratch_dir("analyze-flat");
+    let rec = dir.join(format!("ap-{}.jfr", std::process::id()));
+    std::fs::write(&rec, jfr).unwrap();
+    let flat = |input: &std::path::Path| {
+        let o = Command::new(env!("CARGO_BIN_EXE_hch"))
+            .args(["analyze", "-a", "--flat", "100000"])
+            .arg(input)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8(o.stdout).unwrap();
+        text.split("\nHot set:").next().unwrap().to_string()
+    };
+    let first = flat(&rec);
+    let text = dir.join(format!("ap-{}.flat.txt", std::process::id()));
+    std::fs::write(&text, &first).unwrap();
+    let second = flat(&text);
+    assert!(first.lines().count() > 10, "{first}");
+    assert_eq!(second, first);
+    let _ = std::fs::remove_file(&rec);
+    let _ = std::fs::remove_file(&text);
+}

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use hch_testkit::Launch;
 
-#[path = "codecache_support.rs"]
-mod support;
+use crate::codecache_support as support;
 
 /// Runs `hch watch` until it prints an alert line naming `Unsafe.park` or `limit` passes;
 /// returns the seconds it took and the metrics page fetched meanwhile.

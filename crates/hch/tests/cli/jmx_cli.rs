@@ -1,12 +1,9 @@
 //! `hch jcmd HOST:PORT ...` against real JVMs on 127.0.0.1, on every JDK found: the same text
 //! as local jcmd, and the documented exit codes.
 
-#[path = "../../hch-jmx/tests/common/mod.rs"]
-mod common;
-
 use std::process::{Command, Output};
 
-use common::{start, Agent};
+use hch_testkit::jmx::{start, Agent};
 use hch_testkit::{require_jdks, scratch_dir};
 
 fn hch(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -57,7 +54,7 @@ fn jcmd_over_jmx_matches_local_jcmd_on_every_jdk() {
         );
 
         // Nothing listens on the port any more: unreachable is exit 3.
-        let closed = common::free_port().to_string();
+        let closed = hch_testkit::jmx::free_port().to_string();
         let o = hch(&["jcmd", &format!("127.0.0.1:{closed}"), "VM.version"], &[]);
         assert_eq!(
             o.status.code(),

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use hch_testkit::Launch;
 
-#[path = "codecache_support.rs"]
-mod support;
+use crate::codecache_support as support;
 
 #[test]
 fn ctrl_c_ends_with_a_final_report() {

@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use hch_testkit::Launch;
 
-#[path = "codecache_support.rs"]
-mod support;
+use crate::codecache_support as support;
 
 /// Pages touched by the placed ranges, counted here without the library.
 fn pages(placed: &[serde_json::Value], size: u64) -> usize {

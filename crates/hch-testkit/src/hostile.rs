@@ -3,8 +3,6 @@
 //! then send one byte every 200 ms for as long as the client listens, or announce a huge
 //! length. Shared by hch-jmx's fault tests and hch's CLI tests.
 
-#![allow(dead_code)]
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;

@@ -78,8 +78,10 @@ fn profile_finds_hot_methods_and_leaves_nothing_behind() {
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         let text = v.to_string();
         let workers = text.matches("HotLoop$W").count();
+        // A loaded machine (and JDK 17's deoptimization of all code when JFR first starts) leaves
+        // few samples in compiled workers: a handful is enough to show they are found.
         assert!(
-            workers > 20,
+            workers >= 5,
             "hot set on {} names only {workers} HotLoop$W methods: {text:.2000}",
             jdk.label()
         );
@@ -131,28 +133,62 @@ fn profile_apply_puts_the_hot_set_on_the_jvm() {
         let dir = hch_testkit::scratch_dir("profile-apply");
         let file = dir.join(format!("hot-jdk{}.json", jdk.feature));
         let f = file.to_str().unwrap();
-        // The design's dialect is refused plainly on a stock JVM, before anything is sent.
-        let refused = hch(&["profile", &pid, "--duration", "2s", "--apply"]);
-        assert_eq!(refused.status.code(), Some(6));
-        assert!(String::from_utf8_lossy(&refused.stderr).contains("--dialect stock"));
+        // The design's dialect is refused plainly on a stock JVM, before recording starts.
+        let start = std::time::Instant::now();
+        let refused = hch(&[
+            "profile",
+            &pid,
+            "--duration",
+            "20s",
+            "--apply",
+            "--dialect",
+            "hot",
+        ]);
+        let took = start.elapsed();
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(6), "{said}");
+        assert!(said.contains("--dialect stock"), "{said}");
+        assert!(
+            took < Duration::from_secs(10),
+            "refused only after {took:?}"
+        );
+        assert_nothing_left(&jdk, &jvm, 0);
+        // By default the dialect is the one this JVM takes (stock), and the output says what
+        // the directives do here; sizes and tiers come from the JVM's own codelist; the JFR
+        // stack depth asked for is put back afterwards.
         let out = hch(&[
             "profile",
             &pid,
             "--duration",
             "2s",
             "--apply",
-            "--dialect",
-            "stock",
             "-o",
             f,
+            "--stack-depth",
+            "128",
         ]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
         );
-        assert!(String::from_utf8_lossy(&out.stdout).contains("1 compiler directives added"));
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(stdout.contains("1 compiler directives added"), "{stdout}");
+        assert!(stdout.contains("no code moves"), "{stdout}");
+        assert!(
+            stdout.contains("real sizes from the JVM's codelist"),
+            "{stdout}"
+        );
+        assert!(stderr.contains("nmethods made not entrant"), "{stderr}");
+        let depth = jdk.jcmd(jvm.pid, "JFR.configure");
+        assert!(
+            depth.contains("Stack depth: 64"),
+            "{}: {depth}",
+            jdk.label()
+        );
+        // An empty hot set changes nothing.
+        let empty = hch(&["profile", &pid, "--duration", "1s", "--apply", "--top", "0"]);
+        assert_eq!(empty.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&empty.stdout).contains("nothing applied"));
         let printed = jdk.jcmd(jvm.pid, "Compiler.directives_print");
         let first = std::fs::read_to_string(Path::new(f)).unwrap();
         let one = first
@@ -173,5 +209,51 @@ fn profile_apply_puts_the_hot_set_on_the_jvm() {
             jdk.label()
         );
         hch(&["directives", "clear", &pid]);
+    }
+}
+
+#[test]
+fn a_biased_jvm_is_warned_about_once() {
+    for jdk in require_jdks() {
+        let jvm = Jvm::start(&jdk, "HotLoop", &Launch::args(["0", "2"]));
+        let out = hch(&["profile", &jvm.pid.to_string(), "--duration", "1s"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert_eq!(
+            stderr
+                .lines()
+                .filter(|l| l.contains("DebugNonSafepoints"))
+                .count(),
+            1,
+            "{}: {stderr}",
+            jdk.label()
+        );
+    }
+}
+
+/// On JDK 11 to 22 the first JFR start deoptimizes all compiled code: the first profile of a
+/// JVM that never ran JFR warns, a second does not; JDK 23 and later never warn. The not-entrant
+/// count before and after shows what it cost.
+#[test]
+fn the_first_jfr_start_is_announced_where_it_costs_a_storm() {
+    for jdk in require_jdks() {
+        let jvm = hotloop(&jdk);
+        let pid = jvm.pid.to_string();
+        let first = hch(&["profile", &pid, "--duration", "1s"]);
+        let second = hch(&["profile", &pid, "--duration", "1s"]);
+        let (one, two) = (
+            String::from_utf8_lossy(&first.stderr),
+            String::from_utf8_lossy(&second.stderr),
+        );
+        assert_eq!(first.status.code(), Some(0), "{one}");
+        let storm = jdk.feature < 23;
+        assert_eq!(
+            one.contains("JFR has never run"),
+            storm,
+            "{}: {one}",
+            jdk.label()
+        );
+        assert!(!two.contains("JFR has never run"), "{}: {two}", jdk.label());
+        assert!(one.contains("nmethods made not entrant"), "{one}");
     }
 }
