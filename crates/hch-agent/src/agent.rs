@@ -48,6 +48,8 @@ pub struct Agent {
     pub(crate) cycle_dir: Mutex<Option<Arc<PrivateDir>>>,
     /// Held while the directive stack is read and changed.
     pub(crate) directives: Mutex<()>,
+    /// Held while the status is computed and published, so that the last one set is the newest.
+    publishing: Mutex<()>,
 }
 
 /// What changes while the agent runs.
@@ -303,6 +305,7 @@ impl Agent {
             cancel: Arc::new(AtomicBool::new(false)),
             cycle_dir: Mutex::new(None),
             directives: Mutex::new(()),
+            publishing: Mutex::new(()),
         };
         AGENT
             .set(agent)
@@ -446,6 +449,7 @@ impl Agent {
 
     /// Publishes the status as a system property (read by `hch agent status PID`).
     pub(crate) fn publish(&self, env: Env<'_>) {
+        let _order = self.publishing.lock().unwrap_or_else(|p| p.into_inner());
         if let Ok(json) = serde_json::to_string(&self.status()) {
             let _ = inproc::set_property(env, STATUS_PROPERTY, &json);
         }

@@ -421,8 +421,17 @@ fn a_jvm_in_its_own_mount_and_pid_namespace_gets_a_copy_that_is_removed_once_map
         assert!(text.contains("stopping"), "{text}");
         assert_eq!(in_its_tmp(pid, "libhch_agent"), Vec::<String>::new());
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !out(&hch(&["agent", "status", &p])).contains("state       stopped") {
-            assert!(Instant::now() < deadline, "never stopped");
+        loop {
+            let o = hch(&["agent", "status", &p]);
+            if out(&o).contains("state       stopped") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never stopped: {}{}",
+                out(&o),
+                err(&o)
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         assert_eq!(
