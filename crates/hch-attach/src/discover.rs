@@ -75,6 +75,8 @@ pub struct JvmProcess {
     /// Whether it lives in another pid or mount namespace (a container); `None` when hch may
     /// not look.
     pub in_container: Option<bool>,
+    /// Whether hch's agent library is loaded (`hch agent status` says whether it runs).
+    pub agent: bool,
     /// Whether hch can attach.
     pub attach: AttachState,
     /// `attach.is_attachable()`, spelled out for JSON readers.
@@ -102,14 +104,15 @@ pub fn list_jvms() -> Vec<JvmProcess> {
 pub fn probe(pid: u32, passwd: &str) -> Option<JvmProcess> {
     let status = read_status(pid).ok()?;
     let maps = read_proc(pid, "maps");
-    let (readable, java_home) = match &maps {
+    let (readable, java_home, agent) = match &maps {
         Ok(m) => {
             let text = String::from_utf8_lossy(m);
             let lib = procfs::libjvm_path(&text)?;
-            (true, procfs::java_home_of(lib).map(str::to_string))
+            let home = procfs::java_home_of(lib).map(str::to_string);
+            (true, home, procfs::agent_mapped(&text))
         }
         // Another user's process: judge by name; its details stay hidden.
-        Err(_) if status.name == "java" => (false, None),
+        Err(_) if status.name == "java" => (false, None, false),
         Err(_) => return None,
     };
     let ns_pid = status.ns_pid(pid);
@@ -134,6 +137,7 @@ pub fn probe(pid: u32, passwd: &str) -> Option<JvmProcess> {
         vendor: text("java.property.java.vm.vendor"),
         java_home: java_home.or_else(|| text("java.property.java.home")),
         in_container: in_container(pid),
+        agent,
         attach,
         attachable: attach.is_attachable(),
     })

@@ -108,6 +108,15 @@ pub fn libjvm_path(maps: &str) -> Option<&str> {
         .find(|p| p.ends_with("/libjvm.so"))
 }
 
+/// Whether hch's agent library (`libhch_agent.so`, or a copy `libhch_agent-….so` that hch
+/// placed in a container's `/tmp`, shown `(deleted)` once removed) is mapped in a process.
+pub fn agent_mapped(maps: &str) -> bool {
+    maps.lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .filter_map(|p| p.rsplit('/').next())
+        .any(|name| name.starts_with("libhch_agent") && name.contains(".so"))
+}
+
 /// The JDK home of a `libjvm.so` path: `<home>/lib/server/libjvm.so` (JDK 9+) or
 /// `<home>/jre/lib/<arch>/server/libjvm.so` (JDK 8).
 pub fn java_home_of(libjvm: &str) -> Option<&str> {
@@ -262,6 +271,16 @@ mod tests {
     fn start_time_survives_odd_names() {
         let stat = "4242 (we ird) name)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 3 0 777123 1000 10";
         assert_eq!(stat_start_time(stat), Some(777123));
+    }
+
+    #[test]
+    fn agent_library_in_maps() {
+        let lib = "7f00-7f01 r-xp 00000000 fe:00 9 /opt/hch/libhch_agent.so\n";
+        let copy = "7f00-7f01 r-xp 00000000 fe:00 9 /tmp/libhch_agent-42-0badf00d.so (deleted)\n";
+        assert!(agent_mapped(lib) && agent_mapped(copy));
+        assert!(!agent_mapped(
+            "7f00-7f01 r-xp 00000000 fe:00 9 /usr/lib/libc.so.6\n"
+        ));
     }
 
     #[test]

@@ -304,7 +304,7 @@ pub fn preflight(
 
 /// A remote JVM reads files from its own host: without a path there, nothing can be applied.
 fn check_placement(t: &mut dyn Target, p: &Placement) -> Result<(), ApplyError> {
-    if *p == Placement::Placed && !t.can_place_files() {
+    if *p == Placement::Placed && !t.can_place_files() && !t.takes_directives_text() {
         return Err(ApplyError::Placement(format!(
             "{} reads directives files from its own host: copy the file there and give its path with --remote-path PATH (or run the hch agent in that JVM)",
             t.describe()

@@ -43,6 +43,17 @@ pub struct JmxJvm {
 
 /// Starts `examples/Park.java` with the agent on 127.0.0.1.
 pub fn start(jdk: &Jdk, agent: &Agent, scratch: &Path) -> JmxJvm {
+    start_workload(jdk, agent, scratch, "Park", &Launch::args(["0", "1"]))
+}
+
+/// Starts a workload (its own options and arguments in `launch`) with the agent on 127.0.0.1.
+pub fn start_workload(
+    jdk: &Jdk,
+    agent: &Agent,
+    scratch: &Path,
+    name: &str,
+    launch: &Launch,
+) -> JmxJvm {
     let port = free_port();
     // A plain registry and a TLS connector need different ports (different socket factories).
     let rmi_port = if agent.keystore.is_some() && !agent.registry_tls {
@@ -63,8 +74,12 @@ pub fn start(jdk: &Jdk, agent: &Agent, scratch: &Path) -> JmxJvm {
     ];
     opts.extend(auth_options(agent, scratch));
     opts.extend(tls_options(agent));
-
-    let jvm = Jvm::start(jdk, "Park", &Launch::args(["0", "1"]).jvm(opts));
+    opts.extend(launch.jvm_args.iter().cloned());
+    let launch = Launch {
+        jvm_args: opts,
+        ..launch.clone()
+    };
+    let jvm = Jvm::start(jdk, name, &launch);
     JmxJvm { jvm, port }
 }
 

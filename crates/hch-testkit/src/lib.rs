@@ -263,6 +263,24 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     d
 }
 
+/// The agent library (`libhch_agent.so`) of this build: the copy cargo keeps in `deps/`, next
+/// to the test binary, which every build of a package that depends on `hch-agent` refreshes
+/// (the one uplifted beside `hch` is refreshed only by builds of `hch-agent` itself).
+pub fn agent_library() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let deps = exe.parent().expect("the test binary's directory");
+    for dir in [deps.to_path_buf(), deps.join("deps")] {
+        let p = dir.join("libhch_agent.so");
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "libhch_agent.so not found next to {}: build with `cargo build`",
+        exe.display()
+    )
+}
+
 /// A free TCP port on 127.0.0.1 (the listener is closed again before a JVM binds it).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -395,6 +413,8 @@ pub struct Launch {
     pub args: Vec<String>,
     /// A command prefix such as `unshare --mount --pid --fork` (the container case).
     pub wrapper: Vec<String>,
+    /// Where the JVM's stderr goes (inherited when `None`).
+    pub stderr: Option<PathBuf>,
 }
 
 impl Launch {
@@ -438,8 +458,12 @@ impl Jvm {
         let cwd = scratch_dir("jvm-cwd").join(format!("{}-{n}", std::process::id()));
         std::fs::create_dir_all(&cwd).expect("create the JVM's working directory");
         cmd.current_dir(&cwd);
+        let stderr = match &launch.stderr {
+            Some(p) => Stdio::from(std::fs::File::create(p).expect("create the JVM's stderr file")),
+            None => Stdio::inherit(),
+        };
         cmd.stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .stdin(Stdio::null());
         let mut child = cmd
             .spawn()

@@ -73,6 +73,9 @@ enum Command {
     /// Inspect JFR recordings: summary of event types, events as JSON lines.
     #[command(subcommand, after_help = cmd::jfr::EXAMPLES)]
     Jfr(cmd::jfr::Command),
+    /// The in-JVM agent: load it into a running JVM, see its status, stop it.
+    #[command(subcommand, after_help = cmd::agent::EXAMPLES)]
+    Agent(cmd::agent::Command),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +97,7 @@ fn main() -> ExitCode {
         Command::Watch(a) => cmd::watch::run(a),
         Command::Sparseness(a) => cmd::sparseness::run(a),
         Command::Jfr(c) => cmd::jfr::run(c),
+        Command::Agent(c) => cmd::agent::run(c),
     };
     exit::finish(result)
 }

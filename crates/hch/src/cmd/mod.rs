@@ -1,5 +1,6 @@
 //! One module per subcommand; each has `Args`, `EXAMPLES` and `run`.
 
+pub mod agent;
 pub mod analyze;
 pub mod codecache;
 pub mod directives;

@@ -162,7 +162,7 @@ fn preflight(args: &Args, t: &mut dyn Target) -> anyhow::Result<Pre> {
         );
     }
     let (ready, dialect, placement) = if args.apply {
-        if !t.can_place_files() && args.remote_path.is_none() {
+        if !t.can_place_files() && !t.takes_directives_text() && args.remote_path.is_none() {
             return Err(coded(Code::Usage, format!(
                 "{} reads directives files from its own host, so --apply needs --remote-path PATH (where -o FILE will lie on that host); \
                  or profile with -o FILE, copy it there, and run `hch directives replace {} FILE --remote-path PATH`",

@@ -2,6 +2,7 @@
 //! JDK's own tools as oracles, and a hostile fake JVM for the security rules. Each module is one
 //! area; `codecache_support` is shared by the code cache modules.
 
+mod agent_cli;
 mod analyze_codelist;
 mod analyze_collapsed;
 mod analyze_inputs;
