@@ -12,6 +12,7 @@
 
 #![deny(missing_docs)]
 
+pub mod browser;
 pub mod hostile;
 pub mod jmx;
 

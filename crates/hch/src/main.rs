@@ -76,6 +76,10 @@ enum Command {
     /// The in-JVM agent: load it into a running JVM, see its status, stop it.
     #[command(subcommand, after_help = cmd::agent::EXAMPLES)]
     Agent(cmd::agent::Command),
+    /// The JIT over time: compilations, deoptimizations, storms and the code cache, from a
+    /// recording, a JIT log or a live JVM.
+    #[command(after_help = cmd::jit::EXAMPLES)]
+    Jit(cmd::jit::Args),
 }
 
 fn main() -> ExitCode {
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
         Command::Sparseness(a) => cmd::sparseness::run(a),
         Command::Jfr(c) => cmd::jfr::run(c),
         Command::Agent(c) => cmd::agent::run(c),
+        Command::Jit(a) => cmd::jit::run(a),
     };
     exit::finish(result)
 }

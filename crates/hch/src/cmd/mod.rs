@@ -8,6 +8,7 @@ pub mod info;
 pub mod inputs;
 pub mod jcmd;
 pub mod jfr;
+pub mod jit;
 pub mod list;
 pub mod profile;
 pub mod record;
