@@ -338,7 +338,10 @@ mod tests {
         for text in [docker, v1, k8s, crio] {
             assert_eq!(container_id(&text).as_deref(), Some(id.as_str()), "{text}");
         }
-        assert_eq!(container_id("0::/user.slice/user-0.slice/session-3.scope\n"), None);
+        assert_eq!(
+            container_id("0::/user.slice/user-0.slice/session-3.scope\n"),
+            None
+        );
         assert_eq!(container_id(""), None);
     }
 }

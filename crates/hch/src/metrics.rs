@@ -73,12 +73,18 @@ impl Families {
         };
         let f = Families {
             used: g("hch_codeheap_used_bytes", "Used bytes of a code heap"),
-            max: g("hch_codeheap_max_bytes", "Reserved (maximum) bytes of a code heap"),
+            max: g(
+                "hch_codeheap_max_bytes",
+                "Reserved (maximum) bytes of a code heap",
+            ),
             largest_free: g(
                 "hch_codeheap_largest_free_block_bytes",
                 "Largest block a new nmethod could take in a code heap (heap analytics)",
             ),
-            nmethods: g("hch_nmethods", "nmethods in the last codelist by state and tier"),
+            nmethods: g(
+                "hch_nmethods",
+                "nmethods in the last codelist by state and tier",
+            ),
             not_entrant: g(
                 "hch_method_not_entrant_versions",
                 "Not-entrant versions of the methods with the most versions",
@@ -96,15 +102,24 @@ impl Families {
                 "hch_compilation_enabled",
                 "1 while the JIT compiler takes new work, 0 once it is disabled",
             ),
-            dns: g("hch_debug_non_safepoints", "1 when -XX:+DebugNonSafepoints is on"),
-            agent: g("hch_agent_loaded", "1 when libhch_agent.so is mapped in the JVM"),
+            dns: g(
+                "hch_debug_non_safepoints",
+                "1 when -XX:+DebugNonSafepoints is on",
+            ),
+            agent: g(
+                "hch_agent_loaded",
+                "1 when libhch_agent.so is mapped in the JVM",
+            ),
             up: g("hch_jvm_up", "1 when hch's last query of the JVM succeeded"),
             attachable: g(
                 "hch_jvm_attachable",
                 "1 when hch may attach (0: attach disabled, no SIGQUIT handler, no access)",
             ),
             failures: Counters::default(),
-            query: g("hch_jvm_query_duration_seconds", "How long hch's last query took"),
+            query: g(
+                "hch_jvm_query_duration_seconds",
+                "How long hch's last query took",
+            ),
         };
         r.register(
             "hch_codecache_full",
@@ -154,7 +169,10 @@ pub fn encode_all(jvms: &[JvmFigures], exporter: bool) -> String {
 fn text_format(open_metrics: &str) -> String {
     let mut counters = Vec::new();
     for l in open_metrics.lines() {
-        if let Some(name) = l.strip_prefix("# TYPE ").and_then(|r| r.strip_suffix(" counter")) {
+        if let Some(name) = l
+            .strip_prefix("# TYPE ")
+            .and_then(|r| r.strip_suffix(" counter"))
+        {
             counters.push(name);
         }
     }
@@ -264,14 +282,24 @@ mod tests {
             ..Default::default()
         };
         let text = encode_all(&[j], true);
-        assert!(text.contains("# TYPE hch_codeheap_used_bytes gauge"), "{text}");
         assert!(
-            text.contains("hch_codeheap_used_bytes{pid=\"42\",main=\"a\\\"b\",heap=\"CodeCache\"} 1048576"),
+            text.contains("# TYPE hch_codeheap_used_bytes gauge"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "hch_codeheap_used_bytes{pid=\"42\",main=\"a\\\"b\",heap=\"CodeCache\"} 1048576"
+            ),
             "{text}"
         );
         assert!(text.contains("hch_jvm_up{pid=\"42\""), "{text}");
         assert!(text.contains("hch_exporter_jvms 1"), "{text}");
-        assert!(text.contains("# TYPE hch_codecache_full_total counter\nhch_codecache_full_total{pid=\"42\""), "{text}");
+        assert!(
+            text.contains(
+                "# TYPE hch_codecache_full_total counter\nhch_codecache_full_total{pid=\"42\""
+            ),
+            "{text}"
+        );
         assert!(!text.contains("EOF"), "{text}");
     }
 }

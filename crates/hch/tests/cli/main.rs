@@ -18,6 +18,7 @@ mod codecache_support;
 mod codecache_watch;
 mod directives_check;
 mod directives_live;
+mod exporter_prometheus;
 mod jmx_cli;
 mod jmx_hostile;
 mod jmx_target;
