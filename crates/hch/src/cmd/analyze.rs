@@ -26,6 +26,8 @@ pub const EXAMPLES: &str = "Examples:
   hch analyze a.jfr b.jfr -o hot.json          merge two recordings, write directives
   hch analyze app.jfr --codelist codelist.txt --budget 4M -o hot.json --dialect stock
   hch analyze profile.collapsed --collapsed    async-profiler/FlameGraph collapsed stacks in and out
+  hch analyze app.jfr --pprof app.pb.gz         also write pprof (go tool pprof, Pyroscope, Parca)
+  hch analyze cpu.pb.gz                        read a pprof (Pyroscope/Parca export, async-profiler's converter)
   hch analyze app.jfr --json | jq .hot.blobs[0]";
 
 /// Options shared by `analyze` and `record`: views, hot set limits and directives.
@@ -58,6 +60,10 @@ pub struct Options {
     /// Blob sizes from a `jcmd PID Compiler.codelist` capture (else the design's 4 KB average).
     #[arg(long, value_name = "FILE")]
     pub codelist: Option<PathBuf>,
+    /// Also write the profile (whole stacks) as gzipped pprof `profile.proto` to this file,
+    /// for `go tool pprof`, Pyroscope, Parca or Grafana.
+    #[arg(long, value_name = "FILE")]
+    pub pprof: Option<PathBuf>,
     /// Write Compiler Control directives for the hot set to this file.
     #[arg(short = 'o', long = "directives", value_name = "OUT")]
     pub directives: Option<PathBuf>,
@@ -194,7 +200,7 @@ pub fn library_options(o: &Options) -> anyhow::Result<AnalyzeOptions> {
         sizes,
         dialect,
         annotate: o.annotate,
-        full_stacks: o.collapsed,
+        full_stacks: o.collapsed || o.pprof.is_some(),
     })
 }
 
@@ -240,11 +246,26 @@ pub fn report_with(
     if let Some(path) = &o.directives {
         write_directives(&a, o, path)?;
     }
+    if let Some(path) = &o.pprof {
+        write_pprof(&a.profile, path)?;
+    }
     match a.error.take() {
         Some(e) => Err(anyhow::Error::new(e)
             .context("the input is broken after the part shown (results above are sound)")),
         None => Ok(Status(Code::Ok)),
     }
+}
+
+/// Writes the profile as gzipped pprof.
+fn write_pprof(p: &hch_profile::Profile, path: &std::path::Path) -> anyhow::Result<()> {
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("creating --pprof {}", path.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    hch_profile::pprof::write(p, &mut w)
+        .and_then(|()| w.flush())
+        .with_context(|| format!("writing --pprof {}", path.display()))?;
+    say!("hch: wrote pprof {}", path.display());
+    Ok(())
 }
 
 /// The hot set in words: blobs, coverage, bytes against the budget and where sizes came from.

@@ -22,6 +22,7 @@ mod exporter_prometheus;
 mod jmx_cli;
 mod jmx_hostile;
 mod jmx_target;
+mod pprof_oracle;
 mod profile_live;
 mod record_hotloop;
 mod watch_listen;
