@@ -24,6 +24,7 @@ pub mod collapsed;
 pub mod directives;
 pub mod flat;
 pub mod flattext;
+pub mod fleet;
 pub mod hotset;
 pub mod input;
 pub mod json;

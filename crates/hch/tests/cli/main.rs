@@ -19,6 +19,7 @@ mod codecache_watch;
 mod directives_check;
 mod directives_live;
 mod exporter_prometheus;
+mod fleet_overlap;
 mod jmx_cli;
 mod jmx_hostile;
 mod jmx_target;
