@@ -16,6 +16,7 @@ mod codecache_leak;
 mod codecache_sparseness;
 mod codecache_support;
 mod codecache_watch;
+mod deploy_manifests;
 mod directives_check;
 mod directives_live;
 mod exporter_prometheus;
