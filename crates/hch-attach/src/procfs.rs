@@ -223,6 +223,22 @@ pub fn main_of_command_line(args: &[String]) -> Option<String> {
     None
 }
 
+/// The container id in a `/proc/<pid>/cgroup` text: the last run of 64 hex digits in a
+/// cgroup path (`/docker/<id>`, `docker-<id>.scope`, `cri-containerd-<id>.scope`,
+/// `crio-<id>.scope`, `libpod-<id>.scope`), as Docker, containerd, CRI-O and Podman name them.
+pub fn container_id(cgroup: &str) -> Option<String> {
+    let path_of = |l: &str| l.splitn(3, ':').nth(2).map(str::to_string);
+    let mut found = None;
+    for path in cgroup.lines().filter_map(path_of) {
+        for part in path.split(['/', '-', '.', ':']) {
+            if part.len() == 64 && part.bytes().all(|b| b.is_ascii_hexdigit()) {
+                found = Some(part.to_ascii_lowercase());
+            }
+        }
+    }
+    found
+}
+
 /// The user name of a uid in an `/etc/passwd` text.
 pub fn user_name(passwd: &str, uid: u32) -> Option<String> {
     passwd.lines().find_map(|l| {
@@ -339,5 +355,22 @@ mod tests {
         let passwd = "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
         assert_eq!(user_name(passwd, 65534).as_deref(), Some("nobody"));
         assert_eq!(user_name(passwd, 1000), None);
+    }
+
+    #[test]
+    fn container_ids_of_docker_containerd_crio_and_none() {
+        let id = "3f4a".repeat(16);
+        let docker = format!("0::/system.slice/docker-{id}.scope\n");
+        let v1 = format!("12:pids:/docker/{id}\n11:cpu,cpuacct:/docker/{id}\n");
+        let k8s = format!("0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1_2.slice/cri-containerd-{id}.scope\n");
+        let crio = format!("0::/kubepods/besteffort/pod12/crio-{id}\n");
+        for text in [docker, v1, k8s, crio] {
+            assert_eq!(container_id(&text).as_deref(), Some(id.as_str()), "{text}");
+        }
+        assert_eq!(
+            container_id("0::/user.slice/user-0.slice/session-3.scope\n"),
+            None
+        );
+        assert_eq!(container_id(""), None);
     }
 }

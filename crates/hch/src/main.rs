@@ -11,6 +11,7 @@ mod cmd;
 mod duration;
 mod exit;
 mod http;
+mod metrics;
 mod os;
 mod output;
 mod remote_args;
@@ -67,6 +68,9 @@ enum Command {
     /// Watch a JVM's code cache over time; alert on steady growth; serve Prometheus metrics.
     #[command(after_help = cmd::watch::EXAMPLES)]
     Watch(cmd::watch::Args),
+    /// Serve Prometheus metrics of every JVM on this host (code cache, leaks, JIT state).
+    #[command(after_help = cmd::exporter::EXAMPLES)]
+    Exporter(cmd::exporter::Args),
     /// How sparse the hot code lies in the code cache, with a map of the code heaps.
     #[command(after_help = cmd::sparseness::EXAMPLES)]
     Sparseness(cmd::sparseness::Args),
@@ -99,6 +103,7 @@ fn main() -> ExitCode {
         Command::Apply(a) => cmd::directives::run(cmd::directives::Command::Add(a)),
         Command::Codecache(a) => cmd::codecache::run(a),
         Command::Watch(a) => cmd::watch::run(a),
+        Command::Exporter(a) => cmd::exporter::run(a),
         Command::Sparseness(a) => cmd::sparseness::run(a),
         Command::Jfr(c) => cmd::jfr::run(c),
         Command::Agent(c) => cmd::agent::run(c),

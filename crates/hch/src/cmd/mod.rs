@@ -4,6 +4,7 @@ pub mod agent;
 pub mod analyze;
 pub mod codecache;
 pub mod directives;
+pub mod exporter;
 pub mod info;
 pub mod inputs;
 pub mod jcmd;
