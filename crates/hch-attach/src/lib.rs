@@ -34,7 +34,7 @@ pub mod protocol;
 pub mod root;
 mod vm;
 
-pub use discover::{list_jvms, AttachState, JvmProcess};
+pub use discover::{command_line, list_jvms, maps_library, AttachState, JvmProcess};
 pub use error::AttachError;
 pub use protocol::{Capabilities, Reply};
 pub use vm::{Options, Vm};

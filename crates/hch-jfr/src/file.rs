@@ -236,6 +236,13 @@ impl JfrFile {
 
     /// Walks the chunk headers: the spans of all complete chunks, and why the walk stopped early.
     pub fn chunk_spans(&self) -> (Vec<ChunkSpan>, Option<Error>) {
+        let (spans, error) = self.chunk_headers();
+        (spans.into_iter().map(|(s, _)| s).collect(), error)
+    }
+
+    /// Like [`JfrFile::chunk_spans`], with each chunk's header (its start time and tick rate
+    /// turn the ticks of its events into wall-clock time).
+    pub fn chunk_headers(&self) -> (Vec<(ChunkSpan, ChunkHeader)>, Option<Error>) {
         let mut spans = Vec::new();
         let mut pos = 0u64;
         while pos < self.len {
@@ -249,12 +256,14 @@ impl JfrFile {
             });
             match parsed {
                 Ok(h) => {
-                    spans.push(ChunkSpan {
+                    let size = h.size;
+                    let span = ChunkSpan {
                         index,
                         start: pos,
-                        size: h.size,
-                    });
-                    pos += h.size;
+                        size,
+                    };
+                    spans.push((span, h));
+                    pos += size;
                 }
                 Err(e) => return (spans, Some(self.locate(e))),
             }

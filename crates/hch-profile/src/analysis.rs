@@ -122,7 +122,8 @@ fn warnings(p: &Profile) -> Vec<String> {
                     w.push(format!("{src}no jdk.ExecutionSample events: record with method sampling on (`hch record`, or JFR settings=profile)"));
                 }
             }
-            InputFormat::Collapsed | InputFormat::FlatText if !i.frame_kinds_known => w.push(format!(
+            InputFormat::Collapsed | InputFormat::FlatText | InputFormat::Pprof
+                if !i.frame_kinds_known => w.push(format!(
                 "{src}no frame types (`_[j]` annotations): every Java leaf frame is taken as compiled code; record with async-profiler `-a` to tell inlined and interpreted frames apart"
             )),
             _ => {}

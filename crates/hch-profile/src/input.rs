@@ -1,4 +1,5 @@
-//! Reading inputs: the format is told by the content (JFR files start with `FLR\0`).
+//! Reading inputs: the format is told by the content (JFR files start with `FLR\0`, pprof
+//! files with gzip's magic or a binary `Profile` message).
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -32,7 +33,11 @@ pub fn detect_bytes(path: &Path, head: &[u8]) -> Result<InputFormat, Error> {
     if head.starts_with(b"FLR\0") {
         return Ok(InputFormat::Jfr);
     }
-    match head.iter().position(|&b| b == 0 || (b < 0x09)) {
+    let binary = head.iter().position(|&b| b == 0 || (b < 0x09));
+    if crate::pprof::looks_like(head) && (binary.is_some() || head.starts_with(&[0x1f, 0x8b])) {
+        return Ok(InputFormat::Pprof);
+    }
+    match binary {
         Some(offset) => Err(Error::UnknownFormat {
             path: path.to_path_buf(),
             offset: offset as u64,
@@ -80,6 +85,10 @@ pub fn read_opened(
             crate::flattext::read(profile, label, BufReader::new(file))?;
             Ok(None)
         }
+        InputFormat::Pprof => {
+            crate::pprof::read(profile, label, BufReader::new(file))?;
+            Ok(None)
+        }
     }
 }
 
@@ -113,6 +122,14 @@ pub fn read_into(
                 source: e,
             })?;
             crate::flattext::read(profile, path, BufReader::new(f))?;
+            Ok(None)
+        }
+        InputFormat::Pprof => {
+            let f = File::open(path).map_err(|e| Error::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+            crate::pprof::read(profile, path, BufReader::new(f))?;
             Ok(None)
         }
     }

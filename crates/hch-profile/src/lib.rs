@@ -24,11 +24,13 @@ pub mod collapsed;
 pub mod directives;
 pub mod flat;
 pub mod flattext;
+pub mod fleet;
 pub mod hotset;
 pub mod input;
 pub mod json;
 pub mod model;
 pub mod names;
+pub mod pprof;
 
 use std::path::PathBuf;
 
@@ -69,6 +71,14 @@ pub enum Error {
         path: PathBuf,
         /// Offset of the first byte that text cannot have.
         offset: u64,
+    },
+    /// A pprof file is malformed.
+    #[error("{}: not a readable pprof: {what}", path.display())]
+    Pprof {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        what: String,
     },
     /// The JFR reader failed; results of the chunks before the error are sound.
     #[error("{}", with_path(path, source))]

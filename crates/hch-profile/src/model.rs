@@ -37,6 +37,8 @@ pub enum InputFormat {
     Collapsed,
     /// async-profiler's flat text (`-o flat`): leaf frames and their samples, no stacks.
     FlatText,
+    /// pprof's `profile.proto`, gzipped or not (Go, Pyroscope, Parca, async-profiler's converter).
+    Pprof,
 }
 
 /// One input that went into a profile.

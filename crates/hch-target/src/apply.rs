@@ -108,9 +108,10 @@ impl HotPlacement {
     }
 
     /// hch's check rules for this JVM.
-    pub fn check_target(self, feature: u32) -> CheckTarget {
+    pub fn check_target(self, info: &JvmInfo) -> CheckTarget {
         CheckTarget {
-            feature,
+            feature: info.feature,
+            update: crate::info::update_of(&info.version),
             hot_option: self == HotPlacement::DesignHot,
             dragonwell: matches!(
                 self,
@@ -258,7 +259,7 @@ pub fn preflight(
     plan: &Plan<'_>,
 ) -> Result<Preflight, ApplyError> {
     check_placement(t, &plan.placement)?;
-    let report = check(plan.text, placement.check_target(info.feature));
+    let report = check(plan.text, placement.check_target(info));
     if !report.accepted {
         return Err(ApplyError::Rejected {
             target: t.describe(),
@@ -303,7 +304,7 @@ pub fn preflight(
 
 /// A remote JVM reads files from its own host: without a path there, nothing can be applied.
 fn check_placement(t: &mut dyn Target, p: &Placement) -> Result<(), ApplyError> {
-    if *p == Placement::Placed && !t.can_place_files() {
+    if *p == Placement::Placed && !t.can_place_files() && !t.takes_directives_text() {
         return Err(ApplyError::Placement(format!(
             "{} reads directives files from its own host: copy the file there and give its path with --remote-path PATH (or run the hch agent in that JVM)",
             t.describe()

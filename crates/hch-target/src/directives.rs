@@ -64,11 +64,16 @@ fn stack_size(t: &mut dyn Target) -> Result<usize, TargetError> {
 }
 
 /// Places the file, adds it, removes the file, and checks the stack grew by what was reported.
+/// A target that takes the text in one step (the hch agent over JMX) gets the text instead.
 pub(crate) fn add_on(
     t: &mut dyn Target,
     json_text: &str,
     stack_before: usize,
 ) -> Result<DirectivesOutcome, TargetError> {
+    if t.takes_directives_text() {
+        let answer = t.add_directives_text(json_text)?;
+        return confirm_add(t, "(the text, through the hch agent)", answer, stack_before);
+    }
     let path = t.put_file("directives.json", json_text.as_bytes())?;
     let answer = t.jcmd(&format!("Compiler.directives_add {path}"));
     let _ = t.remove_file(&path);

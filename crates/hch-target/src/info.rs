@@ -168,7 +168,7 @@ fn parse_vm_line(version: &str) -> Option<(String, String)> {
     Some((name.trim().to_string(), v.trim().to_string()))
 }
 
-pub use hch_attach::procfs::feature_of;
+pub use hch_attach::procfs::{feature_of, update_of};
 
 /// `VM.flags -all` lines (`    uintx ReservedCodeCacheSize = 251658240 {pd product} {ergonomic}`)
 /// as name → value.
@@ -184,20 +184,56 @@ pub fn parse_flags(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// `VM.system_properties` lines (`key=value`, Java properties escapes) as key → value.
-fn parse_properties(text: &str) -> BTreeMap<String, String> {
+/// `VM.system_properties` text (the `java.util.Properties` file format: `key=value` lines,
+/// `#` comments, `\\`, `\:`, `\=`, `\n`, `\t`, `\uXXXX` escapes) as key -> value.
+pub fn parse_properties(text: &str) -> BTreeMap<String, String> {
     text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| {
-            (
-                k.replace('\\', ""),
-                v.replace("\\:", ":")
-                    .replace("\\=", "=")
-                    .replace("\\\\", "\\"),
-            )
+        .filter(|l| !l.trim_start().starts_with(['#', '!']))
+        .filter_map(|l| {
+            let (k, v) = split_property(l)?;
+            Some((unescape(k), unescape(v)))
         })
         .collect()
+}
+
+/// Splits a line at its first unescaped `=` or `:`.
+fn split_property(line: &str) -> Option<(&str, &str)> {
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '=' | ':' => return Some((&line[..i], &line[i + 1..])),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Undoes the properties escapes.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                let c = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32);
+                out.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
 }
 
 fn flag_bool(flags: &BTreeMap<String, String>, name: &str) -> bool {
@@ -256,6 +292,11 @@ mod tests {
         assert_eq!(feature_of("17.0.15"), Some(17));
         assert_eq!(feature_of("1.8.0_392"), Some(8));
         assert_eq!(feature_of("27-ea"), Some(27));
+        assert_eq!(update_of("21.0.8"), Some(8));
+        assert_eq!(update_of("17.0.15+6"), Some(15));
+        assert_eq!(update_of("1.8.0_392"), Some(392));
+        assert_eq!(update_of("25"), None);
+        assert_eq!(update_of("27-ea"), None);
         let v = "OpenJDK 64-Bit Server VM version 25.0.3+9-LTS\nJDK 25.0.3\n";
         assert_eq!(
             parse_vm_line(v),
@@ -281,6 +322,12 @@ mod tests {
         let p = parse_properties("#Sat Nov 22 01:47:02 UTC 2026\njava.vm.vendor=Eclipse Adoptium\nfile.separator=/\npath.separator=\\:\n");
         assert_eq!(p["java.vm.vendor"], "Eclipse Adoptium");
         assert_eq!(p["path.separator"], ":");
+        let p = parse_properties(
+            "hch.agent.status={\"a\"\\:\"b\\\\n\\u00e9\"}\nline.separator=\\n\nx\\=y=z\n",
+        );
+        assert_eq!(p["hch.agent.status"], "{\"a\":\"b\\n\u{e9}\"}");
+        assert_eq!(p["line.separator"], "\n");
+        assert_eq!(p["x=y"], "z");
     }
 
     #[test]

@@ -40,6 +40,23 @@ pub trait Target: fmt::Debug + Send {
         true
     }
 
+    /// Whether the target takes a directives file's text in one step
+    /// ([`Target::add_directives_text`]): a JVM running the hch agent, reached over JMX.
+    fn takes_directives_text(&mut self) -> bool {
+        false
+    }
+
+    /// Adds a Compiler Control directives text to the JVM's stack in one step, when the target
+    /// can ([`Target::takes_directives_text`]), and returns the JVM's answer as
+    /// `Compiler.directives_add` prints it. The default cannot: the caller places a file.
+    fn add_directives_text(&mut self, _json: &str) -> Result<String, TargetError> {
+        Err(TargetError::Unsupported {
+            target: self.describe(),
+            what: "take a directives text in one step".into(),
+            hint: "place the file instead".into(),
+        })
+    }
+
     /// Places a file where the JVM can read it and returns the path as the JVM sees it.
     /// Remote targets cannot do this and answer `TargetError::Unsupported`.
     fn put_file(&mut self, name: &str, contents: &[u8]) -> Result<String, TargetError>;

@@ -43,6 +43,17 @@ pub struct JmxJvm {
 
 /// Starts `examples/Park.java` with the agent on 127.0.0.1.
 pub fn start(jdk: &Jdk, agent: &Agent, scratch: &Path) -> JmxJvm {
+    start_workload(jdk, agent, scratch, "Park", &Launch::args(["0", "1"]))
+}
+
+/// Starts a workload (its own options and arguments in `launch`) with the agent on 127.0.0.1.
+pub fn start_workload(
+    jdk: &Jdk,
+    agent: &Agent,
+    scratch: &Path,
+    name: &str,
+    launch: &Launch,
+) -> JmxJvm {
     let port = free_port();
     // A plain registry and a TLS connector need different ports (different socket factories).
     let rmi_port = if agent.keystore.is_some() && !agent.registry_tls {
@@ -63,8 +74,12 @@ pub fn start(jdk: &Jdk, agent: &Agent, scratch: &Path) -> JmxJvm {
     ];
     opts.extend(auth_options(agent, scratch));
     opts.extend(tls_options(agent));
-
-    let jvm = Jvm::start(jdk, "Park", &Launch::args(["0", "1"]).jvm(opts));
+    opts.extend(launch.jvm_args.iter().cloned());
+    let launch = Launch {
+        jvm_args: opts,
+        ..launch.clone()
+    };
+    let jvm = Jvm::start(jdk, name, &launch);
     JmxJvm { jvm, port }
 }
 
@@ -118,23 +133,24 @@ fn tls_options(agent: &Agent) -> Vec<String> {
     ]
 }
 
-/// A throwaway self-signed certificate for 127.0.0.1 made by the JDK's keytool: the PKCS12
+/// A throwaway self-signed EC certificate for 127.0.0.1 made by the JDK's keytool: the PKCS12
 /// keystore and the PEM certificate to trust.
 pub fn make_certificate(jdk: &Jdk, dir: &Path) -> (PathBuf, PathBuf) {
+    make_certificate_with(jdk, dir, EC_KEY)
+}
+
+/// keytool's options for the EC key of [`make_certificate`].
+pub const EC_KEY: &[&str] = &["-keyalg", "EC", "-groupname", "secp256r1"];
+
+/// [`make_certificate`] with other key options, e.g. `-keyalg RSA`.
+pub fn make_certificate_with(jdk: &Jdk, dir: &Path, key: &[&str]) -> (PathBuf, PathBuf) {
     let (ks, pem) = (dir.join("server.p12"), dir.join("server.pem"));
     let _ = std::fs::remove_file(&ks);
+    let _ = std::fs::remove_file(&pem);
     let ok = Command::new(jdk.tool("keytool"))
-        .args([
-            "-genkeypair",
-            "-alias",
-            "jmx",
-            "-keyalg",
-            "EC",
-            "-groupname",
-            "secp256r1",
-            "-validity",
-            "2",
-        ])
+        .args(["-genkeypair", "-alias", "jmx"])
+        .args(key)
+        .args(["-validity", "2"])
         .args([
             "-dname",
             "CN=127.0.0.1",

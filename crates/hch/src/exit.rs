@@ -90,6 +90,12 @@ fn code_of(err: &anyhow::Error) -> Code {
         if cause.downcast_ref::<hch_jfr::Error>().is_some() {
             return Code::BadInput;
         }
+        if let Some(e) = cause.downcast_ref::<hch_jit::Error>() {
+            return match e {
+                hch_jit::Error::Io { .. } => Code::Error,
+                _ => Code::BadInput,
+            };
+        }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             if io.kind() == std::io::ErrorKind::BrokenPipe {
                 return Code::Ok;

@@ -11,6 +11,7 @@ mod cmd;
 mod duration;
 mod exit;
 mod http;
+mod metrics;
 mod os;
 mod output;
 mod remote_args;
@@ -67,12 +68,22 @@ enum Command {
     /// Watch a JVM's code cache over time; alert on steady growth; serve Prometheus metrics.
     #[command(after_help = cmd::watch::EXAMPLES)]
     Watch(cmd::watch::Args),
+    /// Serve Prometheus metrics of every JVM on this host (code cache, leaks, JIT state).
+    #[command(after_help = cmd::exporter::EXAMPLES)]
+    Exporter(cmd::exporter::Args),
     /// How sparse the hot code lies in the code cache, with a map of the code heaps.
     #[command(after_help = cmd::sparseness::EXAMPLES)]
     Sparseness(cmd::sparseness::Args),
     /// Inspect JFR recordings: summary of event types, events as JSON lines.
     #[command(subcommand, after_help = cmd::jfr::EXAMPLES)]
     Jfr(cmd::jfr::Command),
+    /// The in-JVM agent: load it into a running JVM, see its status, stop it.
+    #[command(subcommand, after_help = cmd::agent::EXAMPLES)]
+    Agent(cmd::agent::Command),
+    /// The JIT over time: compilations, deoptimizations, storms and the code cache, from a
+    /// recording, a JIT log or a live JVM.
+    #[command(after_help = cmd::jit::EXAMPLES)]
+    Jit(cmd::jit::Args),
 }
 
 fn main() -> ExitCode {
@@ -92,8 +103,11 @@ fn main() -> ExitCode {
         Command::Apply(a) => cmd::directives::run(cmd::directives::Command::Add(a)),
         Command::Codecache(a) => cmd::codecache::run(a),
         Command::Watch(a) => cmd::watch::run(a),
+        Command::Exporter(a) => cmd::exporter::run(a),
         Command::Sparseness(a) => cmd::sparseness::run(a),
         Command::Jfr(c) => cmd::jfr::run(c),
+        Command::Agent(c) => cmd::agent::run(c),
+        Command::Jit(a) => cmd::jit::run(a),
     };
     exit::finish(result)
 }

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use hch_profile::fleet::{self, Overlap, Weight};
 use hch_profile::{hotset::Cutoff, Analysis, AnalyzeOptions, Dialect, HotOptions, Sizes};
 
 use crate::cmd::inputs;
@@ -26,6 +27,10 @@ pub const EXAMPLES: &str = "Examples:
   hch analyze a.jfr b.jfr -o hot.json          merge two recordings, write directives
   hch analyze app.jfr --codelist codelist.txt --budget 4M -o hot.json --dialect stock
   hch analyze profile.collapsed --collapsed    async-profiler/FlameGraph collapsed stacks in and out
+  hch analyze app.jfr --pprof app.pb.gz         also write pprof (go tool pprof, Pyroscope, Parca)
+  hch analyze i1.jfr i2.jfr i3.pb.gz --weight equal -o hot.json
+                                               one hot set for a fleet, and how alike the instances are
+  hch analyze cpu.pb.gz                        read a pprof (Pyroscope/Parca export, async-profiler's converter)
   hch analyze app.jfr --json | jq .hot.blobs[0]";
 
 /// Options shared by `analyze` and `record`: views, hot set limits and directives.
@@ -58,6 +63,10 @@ pub struct Options {
     /// Blob sizes from a `jcmd PID Compiler.codelist` capture (else the design's 4 KB average).
     #[arg(long, value_name = "FILE")]
     pub codelist: Option<PathBuf>,
+    /// Also write the profile (whole stacks) as gzipped pprof `profile.proto` to this file,
+    /// for `go tool pprof`, Pyroscope, Parca or Grafana.
+    #[arg(long, value_name = "FILE")]
+    pub pprof: Option<PathBuf>,
     /// Write Compiler Control directives for the hot set to this file.
     #[arg(short = 'o', long = "directives", value_name = "OUT")]
     pub directives: Option<PathBuf>,
@@ -92,12 +101,26 @@ impl DialectArg {
     }
 }
 
+/// `--weight` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WeightArg {
+    /// Each input (instance) counts as much as the busiest one.
+    Equal,
+    /// Each sample counts once: busy instances weigh more.
+    Samples,
+}
+
 /// Arguments of `hch analyze`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// JFR recordings (JDK or async-profiler) and collapsed-stack files; several are merged.
+    /// JFR recordings (JDK or async-profiler), pprof, collapsed-stack and flat text files;
+    /// several are merged (one per instance of a service: see --weight).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// With several inputs: how much each counts in the merged hot set. Either way hch reports
+    /// how alike the inputs' own hot sets are.
+    #[arg(long, value_enum, default_value_t = WeightArg::Samples)]
+    pub weight: WeightArg,
     #[command(flatten)]
     pub opts: Options,
 }
@@ -105,10 +128,60 @@ pub struct Args {
 /// Runs `hch analyze`.
 pub fn run(args: Args) -> anyhow::Result<Status> {
     let lib = library_options(&args.opts)?;
-    let analysis = from_inputs(&args.files, &lib)?;
-    let status = report(analysis, &args.opts)?;
+    let weight = match args.weight {
+        WeightArg::Equal => Weight::Equal,
+        WeightArg::Samples => Weight::Samples,
+    };
+    let (analysis, overlap) = from_inputs(&args.files, &lib, weight)?;
+    let extra = match &overlap {
+        Some(o) => vec![("fleet", serde_json::to_value(o)?)],
+        None => Vec::new(),
+    };
+    let status = report_with(analysis, &args.opts, &extra)?;
+    if let (Some(o), false) = (&overlap, args.opts.json || args.opts.collapsed) {
+        print_overlap(o, &mut std::io::stdout().lock())?;
+    }
     next_steps(&args);
     Ok(status)
+}
+
+/// How alike the instances' hot sets are, and what that means for one directives file.
+fn print_overlap(o: &Overlap, out: &mut impl Write) -> std::io::Result<()> {
+    let weight = match o.weight {
+        Weight::Equal => "each input counts equally",
+        _ => "each sample counts once",
+    };
+    writeln!(
+        out,
+        "\nFleet: {} inputs merged ({weight}); hot set overlap (Jaccard) min {:.2}, mean {:.2}.",
+        o.instances.len(),
+        o.min_jaccard,
+        o.mean_jaccard
+    )?;
+    for p in &o.pairs {
+        let (a, b) = (&o.instances[p.a], &o.instances[p.b]);
+        writeln!(
+            out,
+            "  {} ({} samples, {} blobs) ~ {} ({} samples, {} blobs): {:.2} of the methods shared, {:.2} of the compiled time alike",
+            a.source.display(),
+            a.samples,
+            a.hot_blobs,
+            b.source.display(),
+            b.samples,
+            b.hot_blobs,
+            p.jaccard,
+            p.weighted
+        )?;
+    }
+    if o.min_jaccard < 0.5 {
+        writeln!(out, "  Some instances run different hot code: one directives file fits them poorly; consider one per group of alike instances.")?;
+    } else {
+        writeln!(
+            out,
+            "  The instances run much the same hot code: one directives file fits them."
+        )?;
+    }
+    Ok(())
 }
 
 /// What to do next with this analysis, filled in.
@@ -141,16 +214,36 @@ fn next_steps(args: &Args) {
 
 /// What `hch_profile::from_recordings` does, over inputs opened by [`inputs::open`]: `-`,
 /// FIFOs and gzip-compressed files work, devices and empty files are refused.
-fn from_inputs(paths: &[PathBuf], lib: &AnalyzeOptions) -> anyhow::Result<Analysis> {
-    let mut profile = hch_profile::Profile::new();
+/// With several inputs, each is an instance: its own hot set is compared with the others'.
+fn from_inputs(
+    paths: &[PathBuf],
+    lib: &AnalyzeOptions,
+    weight: Weight,
+) -> anyhow::Result<(Analysis, Option<Overlap>)> {
+    let mut parts = Vec::new();
     let mut first_error = None;
     for p in paths {
+        let mut profile = hch_profile::Profile::new();
         let partial = read_input(&mut profile, inputs::open(p)?, lib).map_err(input_error)?;
         first_error = first_error.or(partial);
+        parts.push((p.clone(), profile));
     }
-    let mut a = hch_profile::analysis::analyze(profile, lib);
+    let overlap = (parts.len() > 1).then(|| {
+        let hot: Vec<_> = parts
+            .iter()
+            .map(|(_, p)| hch_profile::hotset::hot_set(p, &lib.hot, &lib.sizes))
+            .collect();
+        let instances = parts
+            .iter()
+            .zip(&hot)
+            .map(|((path, p), h)| (path.clone(), p.total_samples, h))
+            .collect();
+        fleet::overlap(instances, weight)
+    });
+    let merged = fleet::merge(parts.into_iter().map(|(_, p)| p).collect(), weight);
+    let mut a = hch_profile::analysis::analyze(merged, lib);
     a.error = first_error;
-    Ok(a)
+    Ok((a, overlap))
 }
 
 /// Adds one input's samples; the library tells its format from its first bytes.
@@ -194,7 +287,7 @@ pub fn library_options(o: &Options) -> anyhow::Result<AnalyzeOptions> {
         sizes,
         dialect,
         annotate: o.annotate,
-        full_stacks: o.collapsed,
+        full_stacks: o.collapsed || o.pprof.is_some(),
     })
 }
 
@@ -240,11 +333,26 @@ pub fn report_with(
     if let Some(path) = &o.directives {
         write_directives(&a, o, path)?;
     }
+    if let Some(path) = &o.pprof {
+        write_pprof(&a.profile, path)?;
+    }
     match a.error.take() {
         Some(e) => Err(anyhow::Error::new(e)
             .context("the input is broken after the part shown (results above are sound)")),
         None => Ok(Status(Code::Ok)),
     }
+}
+
+/// Writes the profile as gzipped pprof.
+fn write_pprof(p: &hch_profile::Profile, path: &std::path::Path) -> anyhow::Result<()> {
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("creating --pprof {}", path.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    hch_profile::pprof::write(p, &mut w)
+        .and_then(|()| w.flush())
+        .with_context(|| format!("writing --pprof {}", path.display()))?;
+    say!("hch: wrote pprof {}", path.display());
+    Ok(())
 }
 
 /// The hot set in words: blobs, coverage, bytes against the budget and where sizes came from.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use anyhow::Context;
-use hch_attach::procfs::feature_of;
+use hch_attach::procfs::{feature_of, update_of};
 use hch_profile::{check, CheckTarget, Report};
 use hch_target::apply::{ApplyMode, Placement};
 
@@ -219,17 +219,19 @@ fn run_check(a: CheckArgs) -> anyhow::Result<Status> {
         .clone()
         .or_else(|| std::env::var_os("JAVA_HOME").map(PathBuf::from));
     let jvm = java.map(|j| jvm_verdict(&j, &a.file)).transpose()?;
+    // The JVM's own release, with its update (21.0.8 fixed a parser bug); else JDK 17 and 25.
     let features = match (&a.jdk[..], &jvm) {
-        ([], Some(v)) if v.feature.is_some() => vec![v.feature.unwrap_or(17)],
-        ([], _) => vec![17, 25],
-        (given, _) => given.to_vec(),
+        ([], Some(v)) if v.feature.is_some() => vec![(v.feature.unwrap_or(17), v.update)],
+        ([], _) => vec![(17, None), (25, None)],
+        (given, _) => given.iter().map(|&f| (f, None)).collect(),
     };
     let mut rejected = false;
-    for feature in features {
+    for (feature, update) in features {
         let r = check(
             &text,
             CheckTarget {
                 feature,
+                update,
                 hot_option: a.hot_jvm,
                 dragonwell: false,
             },
@@ -283,6 +285,7 @@ fn print_report(file: &Path, r: &Report) {
 struct JvmVerdict {
     java: PathBuf,
     feature: Option<u32>,
+    update: Option<u32>,
     accepted: bool,
     messages: String,
 }
@@ -356,10 +359,12 @@ fn jvm_verdict(java: &Path, file: &Path) -> anyhow::Result<JvmVerdict> {
     } else {
         format!("{stdout}{}", vm_errors(&stderr))
     };
-    let feature = release_feature(&bin).or_else(|| version_feature(&stderr));
+    let version = release_version(&bin).or_else(|| launcher_version(&stderr));
+    let version = version.as_deref().unwrap_or("");
     Ok(JvmVerdict {
         java: bin,
-        feature,
+        feature: feature_of(version),
+        update: update_of(version),
         accepted,
         messages,
     })
@@ -378,19 +383,19 @@ fn vm_errors(stderr: &str) -> String {
         .collect()
 }
 
-/// The feature release from the JDK's `release` file (`JAVA_VERSION="17.0.15"`), next to `bin/`.
-fn release_feature(java: &Path) -> Option<u32> {
+/// The version in the JDK's `release` file (`JAVA_VERSION="17.0.15"`), next to `bin/`.
+pub(crate) fn release_version(java: &Path) -> Option<String> {
     let home = std::fs::canonicalize(java)
         .ok()?
         .parent()?
         .parent()?
         .to_path_buf();
     let text = std::fs::read_to_string(home.join("release")).ok()?;
-    feature_of(&hch_attach::procfs::release_version(&text)?)
+    hch_attach::procfs::release_version(&text)
 }
 
-/// The feature release from `-version`'s first line (`openjdk version "17.0.15" ...`).
-fn version_feature(stderr: &str) -> Option<u32> {
+/// The version in `-version`'s first line (`openjdk version "17.0.15" ...`).
+fn launcher_version(stderr: &str) -> Option<String> {
     let line = stderr.lines().find(|l| l.contains(" version \""))?;
-    feature_of(line.split('"').nth(1)?)
+    Some(line.split('"').nth(1)?.to_string())
 }

@@ -10,7 +10,7 @@ use hch_codecache::codelist::{Codelist, State};
 use hch_profile::Sizes;
 use hch_target::apply::{ApplyMode, HotPlacement, Placement};
 use hch_target::info::JvmInfo;
-use hch_target::jfr::RecordOptions;
+use hch_target::jfr::{EventSettings, RecordOptions};
 use hch_target::Target;
 
 use crate::cmd::analyze::{self, DialectArg, Options};
@@ -68,9 +68,20 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     opts.interval = args.interval;
     opts.stack_depth = args.stack_depth;
     opts.delay = args.delay;
+    // Compilations tell whether starting JFR deoptimized the JVM's code (JDK 22 and older).
+    opts.events.push(EventSettings::new(
+        "jdk.Compilation",
+        &[("threshold", "0 ms")],
+    ));
     let bytes = record(t.as_mut(), &opts, &cancel)?;
     if let Some(keep) = &args.keep {
         std::fs::write(keep, &bytes).with_context(|| format!("writing {}", keep.display()))?;
+    }
+    if let Some(storm) = hch_jit::jfr_start_storm(&hch_jfr::JfrFile::from_bytes(bytes.clone())) {
+        eprintln!(
+            "hch: note: this profile caused a deoptimization storm: {}. The profile includes that warm-up; a second profile of this JVM will not (see `hch jit`)",
+            storm.explanation
+        );
     }
     let after = codelist(t.as_mut(), pre.info.feature);
     let mut lib = analyze::library_options(&args.opts)?;
@@ -162,7 +173,7 @@ fn preflight(args: &Args, t: &mut dyn Target) -> anyhow::Result<Pre> {
         );
     }
     let (ready, dialect, placement) = if args.apply {
-        if !t.can_place_files() && args.remote_path.is_none() {
+        if !t.can_place_files() && !t.takes_directives_text() && args.remote_path.is_none() {
             return Err(coded(Code::Usage, format!(
                 "{} reads directives files from its own host, so --apply needs --remote-path PATH (where -o FILE will lie on that host); \
                  or profile with -o FILE, copy it there, and run `hch directives replace {} FILE --remote-path PATH`",

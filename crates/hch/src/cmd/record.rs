@@ -155,8 +155,6 @@ fn java_command(
             args.stack_depth,
             repo.display()
         ),
-        // JFR's start-up banner ("Use jcmd ... JFR.dump") would mix into the program's output.
-        "-Xlog:jfr+startup=off".into(),
     ];
     if !args.no_debug_nonsafepoints {
         opts.push("-XX:+UnlockDiagnosticVMOptions".into());
@@ -169,6 +167,12 @@ fn java_command(
     let Some(at) = at else {
         return Err(coded(Code::Usage, format!("`{}` does not run a `java` executable: give the command as `-- java ...` (or `-- /path/to/jdk/bin/java ...`)", args.command.join(" "))));
     };
+    // JFR's start-up banner ("Use jcmd ... JFR.dump") would mix into the program's output. It
+    // is logged as jfr+startup from JDK 17 on; JDK 11 prints it on the program's stdout (hch's
+    // stderr) and refuses the unknown tag, so the option goes only to a JDK 17+ (or unknown).
+    if java_feature(&args.command[at]).is_none_or(|f| f >= 17) {
+        opts.push("-Xlog:jfr+startup=off".into());
+    }
     let mut argv: Vec<String> = args.command.clone();
     argv.splice(at + 1..at + 1, opts);
     let mut cmd = Command::new(&argv[0]);
@@ -180,6 +184,19 @@ fn java_command(
         .context("duplicating stderr")?;
     cmd.stdout(Stdio::from(err)).stdin(Stdio::inherit());
     Ok(cmd)
+}
+
+/// The feature release of a `java` executable (a path, or a name looked up on PATH), from its
+/// JDK's `release` file.
+fn java_feature(java: &str) -> Option<u32> {
+    let path = if java.contains('/') {
+        PathBuf::from(java)
+    } else {
+        std::env::split_paths(&std::env::var_os("PATH")?)
+            .map(|d| d.join(java))
+            .find(|p| p.is_file())?
+    };
+    hch_target::info::feature_of(&super::directives::release_version(&path)?)
 }
 
 /// JFR's own `delay=` option: the recorder starts with the JVM, the recording later.

@@ -114,7 +114,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
             new.extend(w.observe_codelist(now, l));
         }
         // Metrics first, so a scrape after an alert line sees the alert.
-        *metrics.lock().unwrap_or_else(|p| p.into_inner()) = w.prometheus();
+        *metrics.lock().unwrap_or_else(|p| p.into_inner()) = exposition(&w, &args.target);
         print_tick(&mut out, &args, now, &snap, &new)?;
         raised.extend(new);
         tick += 1;
@@ -279,6 +279,18 @@ fn final_report(
         writeln!(o, "ALERT (t={:.0}s) {}", a.at_secs, a.message)?;
     }
     Ok(())
+}
+
+/// The metrics of the watched JVM, named as `hch exporter` names them, labelled by target.
+fn exposition(w: &Watcher, target: &str) -> String {
+    let figures = crate::metrics::JvmFigures {
+        labels: vec![("target".to_string(), target.to_string())],
+        attachable: true,
+        up: true,
+        watcher: Some(w),
+        ..Default::default()
+    };
+    crate::metrics::encode_all(&[figures], false)
 }
 
 /// Serves the latest metrics text (what the loop stores after each tick) over HTTP.

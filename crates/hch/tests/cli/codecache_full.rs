@@ -12,7 +12,7 @@ use crate::codecache_support as support;
 #[test]
 fn full_cache_reports_compilation_disabled_and_why() {
     for jdk in hch_testkit::require_jdks() {
-        let launch = Launch::args(["150", "10", "40"])
+        let launch = Launch::args(["200", "10", "60"])
             .jvm(["-XX:ReservedCodeCacheSize=5m", "-XX:-UseCodeCacheFlushing"]);
         let t = support::start(&jdk, "CodeCacheFill", launch);
         let start = Instant::now();

@@ -47,12 +47,18 @@ pub fn hch(args: &[&str]) -> Output {
         .expect("run hch")
 }
 
-/// Builds the parkflip agent for this JDK with the machine's gcc; `None` without gcc.
+/// Builds the parkflip agent for this JDK with the machine's gcc; `None` without gcc or JVMTI
+/// headers. A runtime without `include/` (the jlinked JDK 11 and 21) borrows another JDK's:
+/// the agent asks for JVMTI 1.2, which every JDK since 7 serves.
 pub fn parkflip(jdk: &Jdk) -> Option<PathBuf> {
     let src =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../hch-codecache/tests/agents/parkflip.c");
     let out = hch_testkit::scratch_dir("agents").join(format!("libparkflip-jdk{}.so", jdk.feature));
-    let inc = jdk.home.join("include");
+    let has_jvmti = |inc: &PathBuf| inc.join("jvmti.h").is_file();
+    let inc = std::iter::once(jdk.clone())
+        .chain(hch_testkit::jdks())
+        .map(|j| j.home.join("include"))
+        .find(has_jvmti)?;
     let status = Command::new("gcc")
         .args(["-shared", "-fPIC", "-O2", "-o"])
         .arg(&out)

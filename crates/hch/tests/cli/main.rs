@@ -2,6 +2,7 @@
 //! JDK's own tools as oracles, and a hostile fake JVM for the security rules. Each module is one
 //! area; `codecache_support` is shared by the code cache modules.
 
+mod agent_cli;
 mod analyze_codelist;
 mod analyze_collapsed;
 mod analyze_inputs;
@@ -16,11 +17,15 @@ mod codecache_leak;
 mod codecache_sparseness;
 mod codecache_support;
 mod codecache_watch;
+mod deploy_manifests;
 mod directives_check;
 mod directives_live;
+mod exporter_prometheus;
+mod fleet_overlap;
 mod jmx_cli;
 mod jmx_hostile;
 mod jmx_target;
+mod pprof_oracle;
 mod profile_live;
 mod record_hotloop;
 mod watch_listen;

@@ -66,7 +66,7 @@ fn slow_clients_do_not_hold_up_a_scrape() {
 
     // Wait for the first snapshot's metrics.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !get(&addr, "/metrics").contains("hch_codecache_heap_used_bytes{heap=") {
+    while !get(&addr, "/metrics").contains("hch_codeheap_used_bytes{target=\"") {
         assert!(Instant::now() < deadline, "no metrics from the watch loop");
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -87,7 +87,7 @@ fn slow_clients_do_not_hold_up_a_scrape() {
     let m = get(&addr, "/metrics");
     let took = t0.elapsed();
     assert!(m.starts_with("HTTP/1.1 200 OK"), "{m}");
-    assert!(m.contains("hch_codecache_heap_size_bytes"), "{m}");
+    assert!(m.contains("hch_codeheap_max_bytes"), "{m}");
     assert!(took < Duration::from_millis(500), "{took:?}");
 
     assert!(get(&addr, "/healthz").ends_with("\r\n\r\nok\n"));
