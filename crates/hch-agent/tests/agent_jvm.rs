@@ -304,3 +304,41 @@ fn a_directive_added_above_the_agents_is_kept_and_the_stack_does_not_grow() {
         assert!(top_directive(&jdk, jvm.pid).contains("java/util/HashMap.*"));
     }
 }
+
+#[test]
+fn at_start_up_on_jdk_22_and_earlier_the_first_recording_deoptimizes_only_dependents() {
+    for jdk in require_jdks() {
+        if jdk.feature > 22 {
+            hch_testkit::skip(&jdk, "JDK 23+ records every dependency anyway");
+            continue;
+        }
+        let log = log_file("deopt", &jdk);
+        let xlog =
+            scratch_dir("agent").join(format!("deopt-{}-{}.xlog", jdk.feature, std::process::id()));
+        let opts = format!(
+            "delay=3s,duration=2s,interval=1h,dialect=stock,log={}",
+            log.display()
+        );
+        let mut jvm_opts = with_agent(&opts);
+        jvm_opts.push(format!(
+            "-Xlog:redefine+class+nmethod=debug:file={}",
+            xlog.display()
+        ));
+        let launch = Launch::args(["0", "2"]).jvm(jvm_opts);
+        let _jvm = Jvm::start(&jdk, "HotLoop", &launch);
+        wait_log(&log, "cycle 1:", Duration::from_secs(60));
+        let text = std::fs::read_to_string(&xlog).unwrap();
+        // JFR's first start retransforms its event classes; without the agent's empty
+        // AddCapabilities at OnLoad this says "Marked all nmethods for deopt".
+        assert!(
+            text.contains("dependent nmethods for deopt"),
+            "{}: {text}",
+            jdk.label()
+        );
+        assert!(
+            !text.contains("Marked all nmethods"),
+            "{}: {text}",
+            jdk.label()
+        );
+    }
+}
