@@ -96,7 +96,7 @@ fn a_changed_workload_gets_its_directives_replaced_a_stable_one_is_left_alone() 
             "delay=1s,duration=2s,interval=5s,dialect=stock,log={}",
             log.display()
         );
-        let launch = Launch::args(["20", "2"]).jvm(with_agent(&opts));
+        let launch = Launch::args(["30", "2"]).jvm(with_agent(&opts));
         let mut jvm = Jvm::start(&jdk, "PhaseShift", &launch);
         let text = wait_log(&log, "cycle 2:", Duration::from_secs(60));
         assert!(
