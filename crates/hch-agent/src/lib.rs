@@ -27,6 +27,8 @@
 //! - `unsafe` lives in [`ffi`] only, each block with its reason.
 //! - No Java compiler at build time: the MBean's class is written in Rust ([`classfile`]).
 
+#![deny(missing_docs)]
+
 pub mod classfile;
 pub mod options;
 pub mod reconcile;
