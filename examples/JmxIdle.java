@@ -3,22 +3,26 @@
 // Usage: java examples/JmxIdle.java PORT TIMEOUT_MS
 import java.lang.management.ManagementFactory;
 import java.rmi.registry.LocateRegistry;
+import java.rmi.registry.Registry;
 import java.util.Map;
-import javax.management.remote.JMXConnectorServer;
-import javax.management.remote.JMXConnectorServerFactory;
 import javax.management.remote.JMXServiceURL;
+import javax.management.remote.rmi.RMIConnectorServer;
+import javax.management.remote.rmi.RMIJRMPServerImpl;
 
 public class JmxIdle {
     public static void main(String[] args) throws Exception {
         int port = Integer.parseInt(args[0]);
         System.setProperty("java.rmi.server.hostname", "127.0.0.1");
-        LocateRegistry.createRegistry(port);
-        JMXServiceURL url = new JMXServiceURL(
-                "service:jmx:rmi://127.0.0.1:" + port + "/jndi/rmi://127.0.0.1:" + port + "/jmxrmi");
+        Registry registry = LocateRegistry.createRegistry(port);
         Map<String, Object> env = Map.of("jmx.remote.x.server.connection.timeout", Long.parseLong(args[1]));
-        JMXConnectorServer server = JMXConnectorServerFactory.newJMXConnectorServer(
-                url, env, ManagementFactory.getPlatformMBeanServer());
+        // The stub goes into the registry by hand, as the JDK's own agent does: a /jndi/ URL needs
+        // the jdk.naming.rmi module, which jlinked runtimes may leave out.
+        RMIJRMPServerImpl impl = new RMIJRMPServerImpl(port, null, null, env);
+        RMIConnectorServer server = new RMIConnectorServer(
+                new JMXServiceURL("service:jmx:rmi://127.0.0.1:" + port), env, impl,
+                ManagementFactory.getPlatformMBeanServer());
         server.start();
+        registry.bind("jmxrmi", impl.toStub());
         System.out.println("READY " + ProcessHandle.current().pid());
         System.out.flush();
         Thread.sleep(Long.MAX_VALUE);

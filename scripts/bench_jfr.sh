@@ -11,6 +11,8 @@
 #
 # JFRS_BENCH=path adds the jfrs crate (a small top-frame program built outside the repository);
 # SKIP_PRINT=1 leaves out `jfr print`, which takes many minutes on sample-heavy files.
+# HCH=path runs that hch binary instead of building one (e.g. an older build, to compare);
+# HCH_ONLY=1 runs hch alone (no JDK tools; no JDK needed unless --make).
 # Throughput is MB (10^6 bytes) of recording per second of wall time; CPU is user+sys.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +23,7 @@ if [ -z "${JDK:-}" ]; then
   done
 fi
 JDK="${JDK:-}"
-[ -x "$JDK/bin/jfr" ] || { echo "need a JDK 21+ with jfr (set JDK=...)"; exit 2; }
+[ -x "$JDK/bin/jfr" ] || [ -n "${HCH_ONLY:-}" ] || { echo "need a JDK 21+ with jfr (set JDK=...)"; exit 2; }
 
 if [ "${1:-}" = "--make" ]; then
   big="$2"; mode="${3:-deep}"; tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
@@ -41,7 +43,7 @@ else
   big="$1"
 fi
 
-hch=$(scripts/build_release.sh)
+hch="${HCH:-$(scripts/build_release.sh)}"
 mb=$(python3 -c "print($(stat -c %s "$big")/1e6)")
 runs=${RUNS:-5}
 base=""
@@ -70,6 +72,7 @@ echo "| tool | wall s | CPU s | max RSS MB | MB/s (wall) | vs hch (2 threads) |"
 echo "|---|---|---|---|---|---|"
 run "hch analyze --flat 100 (2 threads)" "$hch" analyze "$big" --flat 100
 RAYON_NUM_THREADS=1 run "hch analyze --flat 100 (1 thread)" env RAYON_NUM_THREADS=1 "$hch" analyze "$big" --flat 100
+[ -n "${HCH_ONLY:-}" ] && exit 0
 run "jfr view hot-methods" "$JDK/bin/jfr" view hot-methods "$big"
 if [ -z "${SKIP_PRINT:-}" ]; then
   run "jfr print --events jdk.ExecutionSample" "$JDK/bin/jfr" print --events jdk.ExecutionSample "$big"

@@ -11,7 +11,7 @@ use std::os::fd::AsFd;
 use rustix::fs::{Dir, FileType, OFlags};
 
 use crate::hsperf::PerfData;
-use crate::process::{jvm_options, read_proc, read_status, same_namespace};
+use crate::process::{jvm_options, read_proc, read_start_time, read_status, same_namespace};
 use crate::procfs::{self, Status};
 use crate::root::{self, FileRules, TargetRoot};
 
@@ -75,6 +75,13 @@ pub struct JvmProcess {
     /// Whether it lives in another pid or mount namespace (a container); `None` when hch may
     /// not look.
     pub in_container: Option<bool>,
+    /// Whether hch's agent library is loaded (`hch agent status` says whether it runs).
+    pub agent: bool,
+    /// The container id from `/proc/<pid>/cgroup` (Docker, containerd, CRI-O, Podman), when
+    /// there is one.
+    pub container_id: Option<String>,
+    /// The process's start time (clock ticks after boot): with the pid, it names one process.
+    pub start_time: Option<u64>,
     /// Whether hch can attach.
     pub attach: AttachState,
     /// `attach.is_attachable()`, spelled out for JSON readers.
@@ -102,14 +109,15 @@ pub fn list_jvms() -> Vec<JvmProcess> {
 pub fn probe(pid: u32, passwd: &str) -> Option<JvmProcess> {
     let status = read_status(pid).ok()?;
     let maps = read_proc(pid, "maps");
-    let (readable, java_home) = match &maps {
+    let (readable, java_home, agent) = match &maps {
         Ok(m) => {
             let text = String::from_utf8_lossy(m);
             let lib = procfs::libjvm_path(&text)?;
-            (true, procfs::java_home_of(lib).map(str::to_string))
+            let home = procfs::java_home_of(lib).map(str::to_string);
+            (true, home, procfs::agent_mapped(&text))
         }
         // Another user's process: judge by name; its details stay hidden.
-        Err(_) if status.name == "java" => (false, None),
+        Err(_) if status.name == "java" => (false, None, false),
         Err(_) => return None,
     };
     let ns_pid = status.ns_pid(pid);
@@ -134,9 +142,31 @@ pub fn probe(pid: u32, passwd: &str) -> Option<JvmProcess> {
         vendor: text("java.property.java.vm.vendor"),
         java_home: java_home.or_else(|| text("java.property.java.home")),
         in_container: in_container(pid),
+        agent,
+        container_id: read_proc(pid, "cgroup")
+            .ok()
+            .and_then(|c| procfs::container_id(&String::from_utf8_lossy(&c))),
+        start_time: read_start_time(pid).ok(),
         attach,
         attachable: attach.is_attachable(),
     })
+}
+
+/// Whether a library whose file name is `name` (e.g. `libhch_agent.so`) is mapped into the
+/// process; `None` when its map cannot be read.
+pub fn maps_library(pid: u32, name: &str) -> Option<bool> {
+    let maps = read_proc(pid, "maps").ok()?;
+    let text = String::from_utf8_lossy(&maps);
+    Some(text.lines().any(|l| {
+        l.split_whitespace()
+            .nth(5)
+            .is_some_and(|p| p.rsplit('/').next() == Some(name))
+    }))
+}
+
+/// The process's command line (arguments split at NUL), empty when it cannot be read.
+pub fn command_line(pid: u32) -> Vec<String> {
+    procfs::split_nul(&read_proc(pid, "cmdline").unwrap_or_default())
 }
 
 /// Whether another pid or mount namespace holds the process; `None` when that cannot be seen.

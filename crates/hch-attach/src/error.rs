@@ -82,7 +82,7 @@ pub enum AttachError {
         during: String,
     },
     /// The request cannot be sent as is.
-    #[error("cannot send this request to JVM {pid}: {source}")]
+    #[error("cannot send this request to JVM {pid}")]
     Request {
         /// The pid.
         pid: u32,
@@ -91,7 +91,7 @@ pub enum AttachError {
         source: EncodeError,
     },
     /// The JVM's answer is not an attach reply.
-    #[error("JVM {pid} sent no valid reply: {source}")]
+    #[error("JVM {pid} sent no valid reply")]
     Reply {
         /// The pid.
         pid: u32,
@@ -100,7 +100,7 @@ pub enum AttachError {
         source: DecodeError,
     },
     /// Any other I/O error, with what hch was doing.
-    #[error("{doing} (process {pid}): {source}")]
+    #[error("{doing} (process {pid})")]
     Io {
         /// The pid.
         pid: u32,

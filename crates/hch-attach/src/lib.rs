@@ -21,6 +21,8 @@
 //!   throws.
 //! - `unsafe` lives only in the private `os` module.
 
+#![deny(missing_docs)]
+
 pub mod discover;
 mod error;
 mod handshake;
@@ -32,7 +34,7 @@ pub mod protocol;
 pub mod root;
 mod vm;
 
-pub use discover::{list_jvms, AttachState, JvmProcess};
+pub use discover::{command_line, list_jvms, maps_library, AttachState, JvmProcess};
 pub use error::AttachError;
 pub use protocol::{Capabilities, Reply};
 pub use vm::{Options, Vm};

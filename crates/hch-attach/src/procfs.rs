@@ -108,6 +108,15 @@ pub fn libjvm_path(maps: &str) -> Option<&str> {
         .find(|p| p.ends_with("/libjvm.so"))
 }
 
+/// Whether hch's agent library (`libhch_agent.so`, or a copy `libhch_agent-….so` that hch
+/// placed in a container's `/tmp`, shown `(deleted)` once removed) is mapped in a process.
+pub fn agent_mapped(maps: &str) -> bool {
+    maps.lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .filter_map(|p| p.rsplit('/').next())
+        .any(|name| name.starts_with("libhch_agent") && name.contains(".so"))
+}
+
 /// The JDK home of a `libjvm.so` path: `<home>/lib/server/libjvm.so` (JDK 9+) or
 /// `<home>/jre/lib/<arch>/server/libjvm.so` (JDK 8).
 pub fn java_home_of(libjvm: &str) -> Option<&str> {
@@ -128,6 +137,26 @@ pub fn release_version(release: &str) -> Option<String> {
         .lines()
         .find_map(|l| l.strip_prefix("JAVA_VERSION="))
         .map(|v| v.trim().trim_matches('"').to_string())
+}
+
+/// The feature release of a Java version string: `17.0.15` is 17, `1.8.0_392` is 8, `27-ea`
+/// is 27. The one parser of JDK versions in hch.
+pub fn feature_of(version: &str) -> Option<u32> {
+    let mut parts = version.trim().trim_matches('"').split(['.', '_', '-', '+']);
+    match parts.next()?.parse().ok()? {
+        1 => parts.next()?.parse().ok(),
+        n => Some(n),
+    }
+}
+
+/// The update release of a Java version string: `21.0.8` is 8, `17.0.15+6` is 15,
+/// `1.8.0_392` is 392; `None` for `25` or `27-ea`.
+pub fn update_of(version: &str) -> Option<u32> {
+    let mut parts = version.trim().trim_matches('"').split(['.', '_', '-', '+']);
+    match parts.next()?.parse::<u32>().ok()? {
+        1 => parts.nth(2)?.parse().ok(),
+        _ => parts.nth(1)?.parse().ok(),
+    }
 }
 
 /// Splits `/proc/<pid>/cmdline` (NUL-separated) into arguments.
@@ -194,6 +223,22 @@ pub fn main_of_command_line(args: &[String]) -> Option<String> {
     None
 }
 
+/// The container id in a `/proc/<pid>/cgroup` text: the last run of 64 hex digits in a
+/// cgroup path (`/docker/<id>`, `docker-<id>.scope`, `cri-containerd-<id>.scope`,
+/// `crio-<id>.scope`, `libpod-<id>.scope`), as Docker, containerd, CRI-O and Podman name them.
+pub fn container_id(cgroup: &str) -> Option<String> {
+    let path_of = |l: &str| l.splitn(3, ':').nth(2).map(str::to_string);
+    let mut found = None;
+    for path in cgroup.lines().filter_map(path_of) {
+        for part in path.split(['/', '-', '.', ':']) {
+            if part.len() == 64 && part.bytes().all(|b| b.is_ascii_hexdigit()) {
+                found = Some(part.to_ascii_lowercase());
+            }
+        }
+    }
+    found
+}
+
 /// The user name of a uid in an `/etc/passwd` text.
 pub fn user_name(passwd: &str, uid: u32) -> Option<String> {
     passwd.lines().find_map(|l| {
@@ -242,6 +287,16 @@ mod tests {
     fn start_time_survives_odd_names() {
         let stat = "4242 (we ird) name)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 3 0 777123 1000 10";
         assert_eq!(stat_start_time(stat), Some(777123));
+    }
+
+    #[test]
+    fn agent_library_in_maps() {
+        let lib = "7f00-7f01 r-xp 00000000 fe:00 9 /opt/hch/libhch_agent.so\n";
+        let copy = "7f00-7f01 r-xp 00000000 fe:00 9 /tmp/libhch_agent-42-0badf00d.so (deleted)\n";
+        assert!(agent_mapped(lib) && agent_mapped(copy));
+        assert!(!agent_mapped(
+            "7f00-7f01 r-xp 00000000 fe:00 9 /usr/lib/libc.so.6\n"
+        ));
     }
 
     #[test]
@@ -300,5 +355,22 @@ mod tests {
         let passwd = "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
         assert_eq!(user_name(passwd, 65534).as_deref(), Some("nobody"));
         assert_eq!(user_name(passwd, 1000), None);
+    }
+
+    #[test]
+    fn container_ids_of_docker_containerd_crio_and_none() {
+        let id = "3f4a".repeat(16);
+        let docker = format!("0::/system.slice/docker-{id}.scope\n");
+        let v1 = format!("12:pids:/docker/{id}\n11:cpu,cpuacct:/docker/{id}\n");
+        let k8s = format!("0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1_2.slice/cri-containerd-{id}.scope\n");
+        let crio = format!("0::/kubepods/besteffort/pod12/crio-{id}\n");
+        for text in [docker, v1, k8s, crio] {
+            assert_eq!(container_id(&text).as_deref(), Some(id.as_str()), "{text}");
+        }
+        assert_eq!(
+            container_id("0::/user.slice/user-0.slice/session-3.scope\n"),
+            None
+        );
+        assert_eq!(container_id(""), None);
     }
 }

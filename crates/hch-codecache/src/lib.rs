@@ -10,6 +10,8 @@
 //! - Formats differ by JDK (state numbers, commas, the summary lines): parsers accept every
 //!   known layout and take the JDK feature version where the text alone is ambiguous.
 
+#![deny(missing_docs)]
+
 pub mod analytics;
 pub mod codecache;
 pub mod codelist;

@@ -278,6 +278,19 @@ fn verdicts(r: &Report, entries: &[Entry], t: &Thresholds) -> Vec<Verdict> {
     out
 }
 
+/// The fix of `native-wrapper-leak` (also the runbook of the Prometheus alert that matches it).
+pub const WRAPPER_LEAK_FIX: &str = "Find the agent that re-registers it (`hch jcmd TARGET VM.command_line`, `VM.dynlibs`: look for -agentpath/-javaagent, \
+                  a profiler with a loop option); upgrade async-profiler to 4.3 or later, or stop looping lock profiling. \
+                  The space comes back only with a JVM restart.";
+
+/// The cause of `compilation-disabled` when a heap was full.
+pub const FULL_CAUSE: &str = "A code heap ran out of contiguous free space, so HotSpot stopped compiling; new hot code runs interpreted, which is \
+             much slower. Either the cache is too small for this application or something leaks code (see other verdicts).";
+
+/// The cause of `heap-nearly-full`.
+pub const NEARLY_FULL_CAUSE: &str =
+    "When a heap has no room left for a new nmethod, HotSpot disables the JIT compiler (see `CodeCache is full`).";
+
 /// Many not-entrant native wrappers of one method: the re-registered natives leak (seed 000).
 fn wrapper_leaks(entries: &[Entry], t: &Thresholds) -> Vec<Verdict> {
     let wrappers: Vec<Entry> = entries
@@ -302,10 +315,7 @@ fn wrapper_leaks(entries: &[Entry], t: &Thresholds) -> Vec<Verdict> {
                  unloaded as cold code, so they pile up until the code cache is full and the JIT stops.",
                 v.method.short()
             ),
-            fix: "Find the agent that re-registers it (`hch jcmd TARGET VM.command_line`, `VM.dynlibs`: look for -agentpath/-javaagent, \
-                  a profiler with a loop option); upgrade async-profiler to 4.3 or later, or stop looping lock profiling. \
-                  The space comes back only with a JVM restart."
-                .to_string(),
+            fix: WRAPPER_LEAK_FIX.to_string(),
         })
         .collect()
 }
@@ -346,9 +356,7 @@ fn compilation_disabled(r: &Report) -> Option<Verdict> {
         },
         evidence,
         cause: if full {
-            "A code heap ran out of contiguous free space, so HotSpot stopped compiling; new hot code runs interpreted, which is \
-             much slower. Either the cache is too small for this application or something leaks code (see other verdicts)."
-                .into()
+            FULL_CAUSE.into()
         } else {
             format!("The JVM reports: {why}.")
         },
@@ -371,8 +379,8 @@ fn size_flag(kind: HeapKind) -> &'static str {
     }
 }
 
-/// The fix for a full cache, naming the heap's own size flag.
-fn full_fix(heap: Option<&HeapReport>) -> String {
+/// The fix for a full cache, naming the heap's own size flag (`None`: the whole cache's).
+pub fn full_fix(heap: Option<&HeapReport>) -> String {
     let flag = heap.map_or("-XX:ReservedCodeCacheSize=", |h| size_flag(h.kind));
     let also = if flag == "-XX:ReservedCodeCacheSize=" {
         ""
@@ -400,8 +408,11 @@ fn heap_full(h: &HeapReport, t: &Thresholds) -> Option<Verdict> {
     (r >= t.heap_full).then(|| Verdict {
         id: "heap-nearly-full",
         title: format!("code heap '{}' is {:.0} % full", h.name, r * 100.0),
-        evidence: vec![format!("{}: size={} KiB used={} KiB free={} KiB max_used={} KiB", h.name, h.size_kb, h.used_kb, h.free_kb, h.max_used_kb)],
-        cause: "When a heap has no room left for a new nmethod, HotSpot disables the JIT compiler (see `CodeCache is full`).".into(),
+        evidence: vec![format!(
+            "{}: size={} KiB used={} KiB free={} KiB max_used={} KiB",
+            h.name, h.size_kb, h.used_kb, h.free_kb, h.max_used_kb
+        )],
+        cause: NEARLY_FULL_CAUSE.into(),
         fix: full_fix(Some(h)),
     })
 }

@@ -1,9 +1,8 @@
 //! Watching a code cache over time, sans-IO: the caller feeds snapshots with their time, the
 //! [`Watcher`] keeps windows of figures per heap and per method, judges their trends, raises
-//! alerts when something grows steadily, and renders Prometheus metrics.
+//! alerts when something grows steadily. The CLI renders its figures as Prometheus metrics.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -228,107 +227,6 @@ impl Watcher {
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
     }
-
-    /// Prometheus text exposition (format 0.0.4) of the latest figures and the active alerts.
-    pub fn prometheus(&self) -> String {
-        let mut o = String::new();
-        let l = &self.latest;
-        metric_head(
-            &mut o,
-            "hch_codecache_heap_used_bytes",
-            "Used bytes per code heap.",
-        );
-        for (h, (used, _)) in &l.heaps {
-            let _ = writeln!(
-                o,
-                "hch_codecache_heap_used_bytes{{heap=\"{}\"}} {}",
-                esc(h),
-                used.saturating_mul(1024)
-            );
-        }
-        metric_head(
-            &mut o,
-            "hch_codecache_heap_size_bytes",
-            "Reserved bytes per code heap.",
-        );
-        for (h, (_, size)) in &l.heaps {
-            let _ = writeln!(
-                o,
-                "hch_codecache_heap_size_bytes{{heap=\"{}\"}} {}",
-                esc(h),
-                size.saturating_mul(1024)
-            );
-        }
-        metric_head(
-            &mut o,
-            "hch_codecache_nmethods",
-            "nmethods in the last codelist by state and tier.",
-        );
-        for c in &l.nmethods {
-            let (state, tier, n) = (c.state, c.tier, c.count);
-            let _ = writeln!(
-                o,
-                "hch_codecache_nmethods{{state=\"{state}\",tier=\"{tier}\"}} {n}"
-            );
-        }
-        metric_head(
-            &mut o,
-            "hch_codecache_method_versions",
-            "Versions of the methods with the most, by state.",
-        );
-        for m in &l.top_methods {
-            let name = esc(&m.method.dotted());
-            let _ = writeln!(
-                o,
-                "hch_codecache_method_versions{{method=\"{name}\",state=\"in_use\"}} {}",
-                m.in_use
-            );
-            let _ = writeln!(
-                o,
-                "hch_codecache_method_versions{{method=\"{name}\",state=\"not_entrant\"}} {}",
-                m.not_entrant
-            );
-        }
-        self.prometheus_tail(&mut o);
-        o
-    }
-
-    /// Full count, compilation state and alerts.
-    fn prometheus_tail(&self, o: &mut String) {
-        if let Some(n) = self.latest.full_count {
-            metric_head(
-                o,
-                "hch_codecache_full_count",
-                "Times a code heap was found full.",
-            );
-            let _ = writeln!(o, "hch_codecache_full_count {n}");
-        }
-        if let Some(e) = self.latest.compilation_enabled {
-            metric_head(
-                o,
-                "hch_codecache_compilation_enabled",
-                "1 when the JIT compiler takes new work.",
-            );
-            let _ = writeln!(o, "hch_codecache_compilation_enabled {}", u8::from(e));
-        }
-        metric_head(
-            o,
-            "hch_codecache_alert",
-            "Steady growth detected (rate per second as the value).",
-        );
-        for a in self.active.values() {
-            let (kind, name) = match &a.subject {
-                Subject::HeapUsed(h) => ("heap_used_kib", h.clone()),
-                Subject::NotEntrantVersions(m) => ("not_entrant_versions", m.dotted()),
-            };
-            let _ = writeln!(
-                o,
-                "hch_codecache_alert{{kind=\"{kind}\",subject=\"{}\"}} {}",
-                esc(&name),
-                a.trend.slope
-            );
-        }
-    }
 }
 
 /// The heap name of a heap subject, or "".
@@ -374,18 +272,6 @@ fn nmethod_counts(list: &Codelist) -> Vec<NmethodCount> {
         .collect()
 }
 
-/// `# HELP` and `# TYPE` lines of a gauge.
-fn metric_head(o: &mut String, name: &str, help: &str) {
-    let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} gauge");
-}
-
-/// Escapes a Prometheus label value.
-fn esc(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,12 +306,10 @@ mod tests {
             "{}",
             alerts[0].message
         );
-        let prom = w.prometheus();
         assert!(
             serde_json::to_string(w.latest()).is_ok(),
             "latest figures serialize to JSON"
         );
-        assert!(prom.contains("hch_codecache_alert{kind=\"not_entrant_versions\",subject=\"jdk.internal.misc.Unsafe.park(ZJ)V\"} 1"), "{prom}");
     }
 
     fn cache(used_kb: u64, size_kb: u64) -> CodeCache {

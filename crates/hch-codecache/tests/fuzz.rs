@@ -60,7 +60,7 @@ fn run_all(text: &str, cache: &codecache::CodeCache) {
         let _ = sparse::svg(&list, cache, &s);
         let mut w = watch::Watcher::new(watch::WatchOptions::default());
         let _ = w.observe_codelist(0.0, &list);
-        let _ = w.prometheus();
+        let _ = w.trends();
     }
     if let Ok(cc) = codecache::parse(text) {
         let _ = report::analyze(

@@ -528,6 +528,7 @@ pub(crate) struct Records<'a> {
 
 impl<'a> Records<'a> {
     /// The next record, or the error that ends the iteration.
+    #[inline]
     pub(crate) fn next_raw(&mut self) -> Option<RawResult<RawEvent<'a>>> {
         if self.pos >= self.bytes.len() {
             return None;
@@ -539,6 +540,7 @@ impl<'a> Records<'a> {
         Some(r)
     }
 
+    #[inline]
     fn read(&mut self) -> RawResult<RawEvent<'a>> {
         let offset = self.pos;
         let mut c = Cursor::new(self.bytes, offset);

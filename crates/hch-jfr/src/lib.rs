@@ -22,6 +22,8 @@
 //!   read it in windows and keep only the constants they need (for samples: the sampled
 //!   stacks and what they refer to); the APIs that lend whole [`Chunk`]s refuse it.
 
+#![deny(missing_docs)]
+
 mod chunk;
 mod collect;
 mod error;

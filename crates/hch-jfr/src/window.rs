@@ -445,6 +445,9 @@ impl Assembly {
     /// Appends bytes found at chunk offset `from`; returns where they start in the buffer.
     pub(crate) fn append(&mut self, from: u64, bytes: &[u8]) -> RawResult<u32> {
         let at = self.bytes.len();
+        if bytes.is_empty() {
+            return Ok(at as u32);
+        }
         if at + bytes.len() > MAX_ASSEMBLED {
             return Err(RawError::new(
                 from,
@@ -581,6 +584,9 @@ where
     window.walk(
         |t| ids.iter().any(|i| i.0 == t),
         |h, record| {
+            if !ids.iter().any(|i| i.0 == h.type_id) {
+                return Ok(()); // the walk hands over every record, unread unless wanted
+            }
             asm.append_record(span, &h, record)?;
             if asm.bytes.len() - base.0 >= PRINT_BATCH {
                 batch(&mut asm, &mut pools)?;

@@ -61,7 +61,7 @@ fn summary_and_stacks_equal_jfr_on_every_jdk() {
         assert!(ours.error.is_none());
         let expected = jdk_stacks(&jdk, &rec, "jdk.ExecutionSample");
         assert!(
-            expected.len() > 50,
+            expected.len() >= 20,
             "too few samples on {}: {}",
             jdk.label(),
             expected.len()

@@ -330,6 +330,24 @@ fn resolve(host: &str, port: u16, deadline: Deadline, endpoint: &str) -> Result<
     }
 }
 
+/// Whether a handshake failed on a certificate signed with ecdsa-with-SHA256/384/512
+/// (1.2.840.10045.4.3.2-4) whose AlgorithmIdentifier has an explicit NULL parameter.
+fn ecdsa_with_null_parameter(e: &io::Error) -> bool {
+    const ECDSA_WITH_SHA2: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03];
+    let Some(rustls::Error::InvalidCertificate(
+        rustls::CertificateError::UnsupportedSignatureAlgorithmContext {
+            signature_algorithm_id: id,
+            ..
+        },
+    )) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())
+    else {
+        return false;
+    };
+    id.len() == ECDSA_WITH_SHA2.len() + 3
+        && id.starts_with(ECDSA_WITH_SHA2)
+        && id.ends_with(&[5, 0])
+}
+
 // A handshake failure: a plain server closes on our hello; anything else is a certificate or
 // protocol problem reported as is.
 fn tls_error(endpoint: &str, deadline: Deadline, e: io::Error) -> Error {
@@ -349,11 +367,46 @@ fn tls_error(endpoint: &str, deadline: Deadline, e: io::Error) -> Error {
     );
     let reason = if plain {
         format!("the server closed the connection during the TLS handshake ({e}): the port speaks plain JRMP, so drop --tls (and --tls-ca)")
+    } else if ecdsa_with_null_parameter(&e) {
+        "the JVM's certificate is signed with ECDSA under an algorithm identifier that carries a \
+         NULL parameter, which RFC 5758 forbids and hch's TLS library rejects (older keytools \
+         write EC certificates so, JDK 11's among them): make the key pair with a newer JDK's \
+         keytool or with `-keyalg RSA`"
+            .to_string()
     } else {
         format!("handshake failed: {e}; check that --tls-ca holds the JVM's certificate or its CA, issued for this host name")
     };
     Error::Tls {
         endpoint: endpoint.into(),
         reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handshake_error(id: &[u8]) -> Error {
+        let e = rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnsupportedSignatureAlgorithmContext {
+                signature_algorithm_id: id.to_vec(),
+                supported_algorithms: Vec::new(),
+            },
+        );
+        let e = io::Error::new(io::ErrorKind::InvalidData, e);
+        tls_error("h:1", Deadline::after(Duration::from_secs(1)), e)
+    }
+
+    /// JDK 11's keytool writes ecdsa-with-SHA256 with a NULL parameter: the error says so.
+    #[test]
+    fn ecdsa_certificate_with_a_null_parameter_is_named() {
+        let null = [6, 8, 0x2a, 0x86, 0x48, 0xce, 0x3d, 4, 3, 2, 5, 0];
+        let e = handshake_error(&null).to_string();
+        assert!(
+            e.contains("NULL parameter") && e.contains("-keyalg RSA"),
+            "{e}"
+        );
+        let e = handshake_error(&null[..10]).to_string();
+        assert!(e.contains("check that --tls-ca"), "{e}");
     }
 }

@@ -115,7 +115,7 @@ pub enum Error {
     #[error("cancelled; the recording was closed on the target")]
     Cancelled,
     /// A socket error with context.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io {
         /// What was being done.
         context: String,

@@ -23,6 +23,8 @@
 //! - Only what the out-of-the-box JMX agent needs: no DGC leases (the connection is kept alive
 //!   by a cheap call instead), no class loading, no codebase annotations.
 
+#![deny(missing_docs)]
+
 pub mod calls;
 mod client;
 mod conn;

@@ -2,8 +2,7 @@
 //! 127.0.0.1, and hostile servers that trickle bytes or announce huge lengths. Each fault must
 //! end in a clear error, quickly (within the deadline), without a panic.
 
-#[path = "common/hostile.rs"]
-mod hostile;
+use hch_testkit::hostile;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

@@ -122,10 +122,16 @@ fn warnings(p: &Profile) -> Vec<String> {
                     w.push(format!("{src}no jdk.ExecutionSample events: record with method sampling on (`hch record`, or JFR settings=profile)"));
                 }
             }
-            InputFormat::Collapsed if !i.frame_kinds_known => w.push(format!(
+            InputFormat::Collapsed | InputFormat::FlatText | InputFormat::Pprof
+                if !i.frame_kinds_known => w.push(format!(
                 "{src}no frame types (`_[j]` annotations): every Java leaf frame is taken as compiled code; record with async-profiler `-a` to tell inlined and interpreted frames apart"
             )),
             _ => {}
+        }
+        if i.format == InputFormat::FlatText {
+            w.push(format!(
+                "{src}flat text has no stacks: an inlined leaf (`_[i]`) is not counted for its unknown host, and rows the file left out are not candidates; give collapsed stacks or the JFR file for a full hot set"
+            ));
         }
     }
     w

@@ -7,13 +7,18 @@ use serde::Serialize;
 use crate::json::{self, Pos, Value};
 
 /// The JVM the file is checked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct CheckTarget {
     /// The feature release (17, 25 ...). Releases before 25 are checked with JDK 17's option
     /// table, 25 and later with JDK 25's: the two verified on real JVMs.
     pub feature: u32,
+    /// The update release (8 for 21.0.8) when known; `None` checks for the feature release's
+    /// oldest update. Only JDK-8318811's fix in 21.0.8 depends on it.
+    pub update: Option<u32>,
     /// Whether the JVM has the design's hot code segment and its `Hot` option (no stock JDK does).
     pub hot_option: bool,
+    /// Whether the JVM is Alibaba Dragonwell with its `AllocInNonProfiledHotCodeHeap` option.
+    pub dragonwell: bool,
 }
 
 /// A problem found, at a position of the file.
@@ -94,6 +99,8 @@ const REMOVED_25: &[(&str, Ty)] = &[("VectorizeDebug", Ty::Uintx)];
 
 /// The design's option for the hot code segment.
 const HOT: (&str, Ty) = ("Hot", Ty::Bool);
+/// Dragonwell's option for its non-profiled hot code heap.
+const DRAGONWELL_HOT: (&str, Ty) = ("AllocInNonProfiledHotCodeHeap", Ty::Bool);
 
 /// What a key in a directive resolves to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +132,9 @@ impl CheckTarget {
         if self.hot_option {
             flags.push(HOT);
         }
+        if self.dragonwell {
+            flags.push(DRAGONWELL_HOT);
+        }
         v.extend(flags.into_iter().map(|(n, t)| (n, Key::Flag(n, t))));
         v
     }
@@ -137,10 +147,10 @@ impl CheckTarget {
         })
     }
 
-    /// JDK-8318811: a `//` comment swallows the next character. Verified on 17 (17.0.19's source
-    /// still has it) and fixed on 25; assumed fixed from 22 on, the release after the bug.
+    /// JDK-8318811: a `//` comment swallows the next character. Fixed in 22 and backported to
+    /// 21.0.8; verified on 11.0.13 and 17.0.15 (17.0.19's source still has it), 21.0.8 and 25.
     fn line_comment_bug(&self) -> bool {
-        self.feature < 22
+        self.feature < 21 || (self.feature == 21 && self.update.is_none_or(|u| u < 8))
     }
 }
 
@@ -154,7 +164,12 @@ pub fn check(text: &str, target: CheckTarget) -> Report {
     let directives = match json::parse(text, target.line_comment_bug()) {
         Ok(v) => c.file(&v),
         Err(e) if target.line_comment_bug() && json::parse(text, false).is_ok() => {
-            let msg = format!("JDK {} drops the character after a `//` comment (JDK-8318811; JDK 25 does not), which breaks this file there: use `/* */` comments or none", target.feature);
+            let jdk = match (target.feature, target.update) {
+                (21, Some(u)) => format!("JDK 21.0.{u}"),
+                (21, None) => "JDK 21 before 21.0.8".into(),
+                (f, _) => format!("JDK {f}"),
+            };
+            let msg = format!("{jdk} drops the character after a `//` comment (JDK-8318811, fixed in 21.0.8 and 22), which breaks this file there: use `/* */` comments or none");
             c.error(e.pos, msg);
             0
         }
@@ -338,6 +353,9 @@ impl Checker {
 fn unknown_key_message(key: &str, t: CheckTarget) -> String {
     if key.eq_ignore_ascii_case("Hot") {
         return format!("no such key: '{key}': stock JDK {} has no hot code segment and rejects the whole file; write the file with `--dialect stock`", t.feature);
+    }
+    if key.eq_ignore_ascii_case(DRAGONWELL_HOT.0) {
+        return format!("no such key: '{key}': only Alibaba Dragonwell 21/25 has it; JDK {} rejects the whole file; write the file with `--dialect stock`", t.feature);
     }
     let other = CheckTarget {
         feature: if t.feature >= 25 { 17 } else { 25 },

@@ -75,7 +75,7 @@ fn read_line(
 }
 
 /// One line: frames root first, a space, the count. Returns frames leaf first.
-fn parse_line(p: &mut Profile, line: &str) -> Result<(Vec<Frame>, u64, bool), String> {
+pub(crate) fn parse_line(p: &mut Profile, line: &str) -> Result<(Vec<Frame>, u64, bool), String> {
     let (stack, count) = line
         .rsplit_once(' ')
         .ok_or("`frame;frame;leaf count` (no space before the count)")?;
@@ -89,21 +89,29 @@ fn parse_line(p: &mut Profile, line: &str) -> Result<(Vec<Frame>, u64, bool), St
     let mut annotated = false;
     let mut frames = Vec::new();
     for name in stack.split(';').rev() {
-        let (m, kind) = parse_frame(name);
-        annotated |= kind.is_some() && kind != Some(FrameKind::Kernel);
-        let kind = kind.unwrap_or(if m.class.is_empty() {
-            FrameKind::Native
-        } else {
-            FrameKind::Unknown
-        });
-        frames.push(Frame {
-            method: p.intern(m),
-            line: 0,
-            bci: 0,
-            kind,
-        });
+        let (frame, ann) = frame(p, name);
+        annotated |= ann;
+        frames.push(frame);
     }
     Ok((frames, count, annotated))
+}
+
+/// One frame by its name, and whether the name carried a frame type (`_[j]` and such).
+pub(crate) fn frame(p: &mut Profile, name: &str) -> (Frame, bool) {
+    let (m, kind) = parse_frame(name);
+    let annotated = kind.is_some() && kind != Some(FrameKind::Kernel);
+    let kind = kind.unwrap_or(if m.class.is_empty() {
+        FrameKind::Native
+    } else {
+        FrameKind::Unknown
+    });
+    let frame = Frame {
+        method: p.intern(m),
+        line: 0,
+        bci: 0,
+        kind,
+    };
+    (frame, annotated)
 }
 
 /// A frame name to a method: `pkg/Class.method(desc)` or `pkg.Class.method`; else a native symbol.

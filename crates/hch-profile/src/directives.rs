@@ -20,6 +20,10 @@ pub enum Dialect {
     /// Only options every JDK 9+ accepts (`c2: { Enable: true }`, which changes nothing): a
     /// baseline, or a file to put other options into.
     Stock,
+    /// Alibaba Dragonwell 21/25's directive-driven hot heap:
+    /// `c2: { AllocInNonProfiledHotCodeHeap: true }`, acted on when the JVM runs with
+    /// `-XX:NonProfiledHotCodeHeapSize=` above 0. Other JVMs reject the key.
+    Dragonwell,
 }
 
 impl Dialect {
@@ -28,6 +32,16 @@ impl Dialect {
         match self {
             Dialect::Hot => "c2: { Hot: true }",
             Dialect::Stock => "c2: { Enable: true }",
+            Dialect::Dragonwell => "c2: { AllocInNonProfiledHotCodeHeap: true }",
+        }
+    }
+
+    /// The dialect's name as `--dialect` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Hot => "hot",
+            Dialect::Stock => "stock",
+            Dialect::Dragonwell => "dragonwell",
         }
     }
 }

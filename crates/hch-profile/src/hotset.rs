@@ -265,6 +265,24 @@ pub fn hot_set(p: &Profile, opts: &HotOptions, sizes: &Sizes) -> HotSet {
     set
 }
 
+impl HotSet {
+    /// The blobs as the code cache crate's hot methods, hottest first (to place them at their
+    /// addresses in a codelist).
+    pub fn hot_methods(&self) -> Vec<hch_codecache::sparse::HotMethod> {
+        self.blobs
+            .iter()
+            .map(|b| hch_codecache::sparse::HotMethod {
+                method: hch_codecache::MethodRef {
+                    class: b.method.class.clone(),
+                    name: b.method.name.clone(),
+                    descriptor: b.method.descriptor.clone(),
+                },
+                samples: b.samples,
+            })
+            .collect()
+    }
+}
+
 /// The limit that keeps the next blob out, if any.
 fn cut_before(set: &HotSet, opts: &HotOptions, samples: u64, bytes: u64) -> Option<Cutoff> {
     if set.blobs.len() >= opts.top {

@@ -1,4 +1,5 @@
-//! Reading inputs: the format is told by the content (JFR files start with `FLR\0`).
+//! Reading inputs: the format is told by the content (JFR files start with `FLR\0`, pprof
+//! files with gzip's magic or a binary `Profile` message).
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -24,15 +25,70 @@ pub fn detect(path: &Path) -> Result<InputFormat, Error> {
         .take(SNIFF as u64)
         .read_to_end(&mut head)
         .map_err(io)?;
+    detect_bytes(path, &head)
+}
+
+/// Which format a file has, from its first bytes (up to 4 KiB).
+pub fn detect_bytes(path: &Path, head: &[u8]) -> Result<InputFormat, Error> {
     if head.starts_with(b"FLR\0") {
         return Ok(InputFormat::Jfr);
     }
-    match head.iter().position(|&b| b == 0 || (b < 0x09)) {
+    let binary = head.iter().position(|&b| b == 0 || (b < 0x09));
+    if crate::pprof::looks_like(head) && (binary.is_some() || head.starts_with(&[0x1f, 0x8b])) {
+        return Ok(InputFormat::Pprof);
+    }
+    match binary {
         Some(offset) => Err(Error::UnknownFormat {
             path: path.to_path_buf(),
             offset: offset as u64,
         }),
+        None if crate::flattext::looks_like(head) => Ok(InputFormat::FlatText),
         None => Ok(InputFormat::Collapsed),
+    }
+}
+
+/// Adds the samples of an input opened already (a checked file, stdin spooled to a temporary
+/// file): the format is told by its first bytes, read at offset 0 without moving the file.
+/// `label` names it in errors. The result is as for [`read_into`].
+pub fn read_opened(
+    profile: &mut Profile,
+    label: &Path,
+    file: File,
+    depth: StackDepth,
+) -> Result<Option<Error>, Error> {
+    use std::os::unix::fs::FileExt;
+    let io = |e| Error::Io {
+        path: label.to_path_buf(),
+        source: e,
+    };
+    let mut head = vec![0u8; SNIFF];
+    let mut n = 0;
+    while n < SNIFF {
+        match file.read_at(&mut head[n..], n as u64).map_err(io)? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    match detect_bytes(label, &head[..n])? {
+        InputFormat::Jfr => {
+            let jfr = JfrFile::from_file(file, label.to_path_buf()).map_err(|e| Error::Jfr {
+                path: label.to_path_buf(),
+                source: e,
+            })?;
+            read_jfr(profile, label, &jfr, depth)
+        }
+        InputFormat::Collapsed => {
+            collapsed::read(profile, label, BufReader::new(file))?;
+            Ok(None)
+        }
+        InputFormat::FlatText => {
+            crate::flattext::read(profile, label, BufReader::new(file))?;
+            Ok(None)
+        }
+        InputFormat::Pprof => {
+            crate::pprof::read(profile, label, BufReader::new(file))?;
+            Ok(None)
+        }
     }
 }
 
@@ -58,6 +114,22 @@ pub fn read_into(
                 source: e,
             })?;
             collapsed::read(profile, path, BufReader::new(f))?;
+            Ok(None)
+        }
+        InputFormat::FlatText => {
+            let f = File::open(path).map_err(|e| Error::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+            crate::flattext::read(profile, path, BufReader::new(f))?;
+            Ok(None)
+        }
+        InputFormat::Pprof => {
+            let f = File::open(path).map_err(|e| Error::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+            crate::pprof::read(profile, path, BufReader::new(f))?;
             Ok(None)
         }
     }

@@ -1,9 +1,10 @@
 //! hch-profile: CPU samples to flat profiles, the hot set of compiled code blobs, and HotSpot
 //! Compiler Control directives for them, with checks of directives files per JDK.
 //!
-//! The design's four library functions are [`from_recordings`] (directives from recordings),
-//! [`from_live_recording`] (from the bytes of a recording a live JVM handed back), [`apply()`] (to a
-//! JVM through [`hch_target::Target`]) and [`dump`] (to a file).
+//! The design's library functions here are [`from_recordings`] (directives from recordings),
+//! [`from_live_recording`] (from the bytes of a recording a live JVM handed back) and [`dump`]
+//! (to a file); applying to a JVM lives with the targets (`hch_target::apply`), so that this
+//! crate stays pure analysis.
 //!
 //! # Design constraints
 //! - One profile model ([`Profile`]) that JFR recordings and collapsed stacks both fill; every
@@ -15,22 +16,25 @@
 //!   by hch's own rules here, and by real JVMs in the tests.
 //! - No clap, no anyhow: the CLI converts its options into [`AnalyzeOptions`].
 
+#![deny(missing_docs)]
+
 pub mod analysis;
-pub mod apply;
 pub mod check;
 pub mod collapsed;
 pub mod directives;
 pub mod flat;
+pub mod flattext;
+pub mod fleet;
 pub mod hotset;
 pub mod input;
 pub mod json;
 pub mod model;
 pub mod names;
+pub mod pprof;
 
 use std::path::PathBuf;
 
 pub use analysis::{dump, from_live_recording, from_recordings, Analysis, AnalyzeOptions};
-pub use apply::{apply, ApplyMode};
 pub use check::{check, CheckTarget, Report};
 pub use directives::{Dialect, Directives};
 pub use flat::{Flat, FlatRow};
@@ -42,7 +46,7 @@ pub use model::{Profile, Units};
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -67,6 +71,14 @@ pub enum Error {
         path: PathBuf,
         /// Offset of the first byte that text cannot have.
         offset: u64,
+    },
+    /// A pprof file is malformed.
+    #[error("{}: not a readable pprof: {what}", path.display())]
+    Pprof {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        what: String,
     },
     /// The JFR reader failed; results of the chunks before the error are sound.
     #[error("{}", with_path(path, source))]

@@ -35,6 +35,10 @@ pub enum InputFormat {
     Jfr,
     /// Collapsed stacks: `frame;frame;leaf count` lines.
     Collapsed,
+    /// async-profiler's flat text (`-o flat`): leaf frames and their samples, no stacks.
+    FlatText,
+    /// pprof's `profile.proto`, gzipped or not (Go, Pyroscope, Parca, async-profiler's converter).
+    Pprof,
 }
 
 /// One input that went into a profile.
@@ -127,6 +131,15 @@ impl Profile {
     /// Adds one stack; `period_ns` turns samples into nanoseconds.
     pub fn push_stack(&mut self, frames: Vec<Frame>, samples: u64, period_ns: Option<u64>) {
         let ns = period_ns.map(|p| p.saturating_mul(samples));
+        self.stacks.push(Stack {
+            frames,
+            samples,
+            ns,
+        });
+    }
+
+    /// Adds one stack whose nanoseconds are known as such (async-profiler's flat counters).
+    pub fn push_stack_ns(&mut self, frames: Vec<Frame>, samples: u64, ns: Option<u64>) {
         self.stacks.push(Stack {
             frames,
             samples,

@@ -1,7 +1,7 @@
 //! hch's own directives check reproduces what real JDK 17 and 25 answered to the captured
 //! directive files (`Compiler.directives_add` through jcmd, copied into `tests/data/directives`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use hch_profile::{check, CheckTarget};
 
@@ -37,7 +37,9 @@ fn reproduces_the_accept_reject_matrix_of_jdk17_and_jdk25() {
                 &text,
                 CheckTarget {
                     feature,
+                    update: None,
                     hot_option: false,
+                    dragonwell: false,
                 },
             );
             if report.accepted != jvm_accepted(&capture) {
@@ -60,7 +62,9 @@ fn hot_option_is_refused_by_stock_jdks_with_a_plain_hint() {
             text,
             CheckTarget {
                 feature,
+                update: None,
                 hot_option: false,
+                dragonwell: false,
             },
         );
         assert!(!r.accepted);
@@ -74,7 +78,9 @@ fn hot_option_is_refused_by_stock_jdks_with_a_plain_hint() {
                 text,
                 CheckTarget {
                     feature,
-                    hot_option: true
+                    update: None,
+                    hot_option: true,
+                    dragonwell: false,
                 }
             )
             .accepted
@@ -88,7 +94,9 @@ fn warns_about_dropped_inline_rules_and_key_prefixes() {
         "[ { match: \"a.b\", excl: true, inline: \"a.c\" } ]",
         CheckTarget {
             feature: 25,
+            update: None,
             hot_option: false,
+            dragonwell: false,
         },
     );
     assert!(r.accepted);
@@ -103,7 +111,9 @@ fn too_many_directives_for_the_stack() {
         &text,
         CheckTarget {
             feature: 17,
+            update: None,
             hot_option: false,
+            dragonwell: false,
         },
     );
     assert!(!r.accepted);
@@ -125,7 +135,9 @@ fn truncated_and_mutated_files_never_panic() {
                 &prefix,
                 CheckTarget {
                     feature: 17,
+                    update: None,
                     hot_option: false,
+                    dragonwell: false,
                 },
             );
         }
@@ -136,9 +148,46 @@ fn truncated_and_mutated_files_never_panic() {
                 &String::from_utf8_lossy(&m),
                 CheckTarget {
                     feature: 25,
+                    update: None,
                     hot_option: true,
+                    dragonwell: false,
                 },
             );
+        }
+    }
+}
+
+/// JDK-8318811 (a `//` comment swallows the next character) by release: 11 and 17 have it, 21
+/// before 21.0.8 too (checked on 21.0.8, which accepts good.json), 22 on do not.
+#[test]
+fn line_comment_bug_by_release() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/directives");
+    let text = std::fs::read_to_string(dir.join("good.json")).unwrap();
+    for (feature, update, rejected_as) in [
+        (11, Some(13), Some("JDK 11 drops")),
+        (17, None, Some("JDK 17 drops")),
+        (21, None, Some("JDK 21 before 21.0.8 drops")),
+        (21, Some(7), Some("JDK 21.0.7 drops")),
+        (21, Some(8), None),
+        (22, None, None),
+        (25, Some(3), None),
+    ] {
+        let target = CheckTarget {
+            feature,
+            update,
+            ..CheckTarget::default()
+        };
+        let r = check(&text, target);
+        match rejected_as {
+            Some(words) => {
+                assert!(!r.accepted, "{target:?}");
+                let msg = &r.errors[0].message;
+                assert!(
+                    msg.starts_with(words) && msg.contains("JDK-8318811"),
+                    "{msg}"
+                );
+            }
+            None => assert!(r.accepted, "{target:?}: {:?}", r.errors),
         }
     }
 }

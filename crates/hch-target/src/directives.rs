@@ -1,5 +1,5 @@
-//! Compiler Control directives on a running JVM: add, replace, remove, clear and print, each
-//! confirmed twice, from the command's answer and from the directive stack itself
+//! Compiler Control directives on a running JVM: add (see [`crate::apply`] for the checked
+//! add and replace), remove, clear and print, each confirmed twice, from the command's answer and from the directive stack itself
 //! (`Compiler.directives_print`): JDK 22+ answers a failed parse in two terse lines, and a bad
 //! `inline` pattern is dropped while the directive is still reported as added.
 //!
@@ -24,38 +24,6 @@ pub struct DirectivesOutcome {
     pub stack_after: usize,
     /// What this means for the running code, in words.
     pub note: String,
-}
-
-/// Adds the directives in `json_text` on top of the JVM's stack.
-pub fn add(t: &mut dyn Target, json_text: &str) -> Result<DirectivesOutcome, TargetError> {
-    let stack_before = stack_size(t)?;
-    add_on(t, json_text, stack_before)
-}
-
-/// Replaces the whole stack with the directives in `json_text`: clear, then add (what the design
-/// calls `Compiler.replace_directives`, which no JDK has).
-pub fn replace(t: &mut dyn Target, json_text: &str) -> Result<DirectivesOutcome, TargetError> {
-    let cleared = clear(t)?;
-    match add_on(t, json_text, 0) {
-        Ok(outcome) => Ok(DirectivesOutcome {
-            stack_before: cleared.stack_before,
-            ..outcome
-        }),
-        Err(TargetError::CommandFailed {
-            target,
-            command,
-            output,
-        }) => {
-            let before = cleared.stack_before;
-            let output = format!("{output}\n(the {before} directives before were cleared first: the JVM has none now)");
-            Err(TargetError::CommandFailed {
-                target,
-                command,
-                output,
-            })
-        }
-        Err(e) => Err(e),
-    }
 }
 
 /// Removes the top directive (one directive, not one file: a file that added three needs
@@ -96,16 +64,40 @@ fn stack_size(t: &mut dyn Target) -> Result<usize, TargetError> {
 }
 
 /// Places the file, adds it, removes the file, and checks the stack grew by what was reported.
-fn add_on(
+/// A target that takes the text in one step (the hch agent over JMX) gets the text instead.
+pub(crate) fn add_on(
     t: &mut dyn Target,
     json_text: &str,
     stack_before: usize,
 ) -> Result<DirectivesOutcome, TargetError> {
+    if t.takes_directives_text() {
+        let answer = t.add_directives_text(json_text)?;
+        return confirm_add(t, "(the text, through the hch agent)", answer, stack_before);
+    }
     let path = t.put_file("directives.json", json_text.as_bytes())?;
-    let command = format!("Compiler.directives_add {path}");
-    let answer = t.jcmd(&command);
+    let answer = t.jcmd(&format!("Compiler.directives_add {path}"));
     let _ = t.remove_file(&path);
-    let response = answer?;
+    confirm_add(t, &path, answer?, stack_before)
+}
+
+/// Adds a file that lies at `path` on the JVM's host already (a remote JVM's).
+pub(crate) fn add_path(
+    t: &mut dyn Target,
+    path: &str,
+    stack_before: usize,
+) -> Result<DirectivesOutcome, TargetError> {
+    let answer = t.jcmd(&format!("Compiler.directives_add {path}"))?;
+    confirm_add(t, path, answer, stack_before)
+}
+
+/// Checks the stack grew by what the JVM reported added.
+fn confirm_add(
+    t: &mut dyn Target,
+    path: &str,
+    response: String,
+    stack_before: usize,
+) -> Result<DirectivesOutcome, TargetError> {
+    let command = format!("Compiler.directives_add {path}");
     let stack_after = stack_size(t)?;
     let failed = |why: &str| TargetError::CommandFailed {
         target: t.describe(),

@@ -32,6 +32,15 @@ pub struct JvmInfo {
     pub code_cache: CodeCacheFlags,
     /// The hot code heap of JDK 27+ (experimental), if this JVM has the flags.
     pub hot_code_heap: Option<HotCodeHeap>,
+    /// Alibaba Dragonwell's directive-driven hot heap: `NonProfiledHotCodeHeapSize` in bytes
+    /// (0 = off), when this JVM has the flag.
+    pub dragonwell_hot_heap: Option<u64>,
+    /// `CompilerDirectivesLimit`: how many directives the stack holds (50 by default).
+    pub directives_limit: usize,
+    /// Whether JFR has been created in this JVM already (`None`: cannot tell). On JDK 11 to 22
+    /// the first creation at run time deoptimizes all compiled code (see
+    /// [`JvmInfo::first_jfr_costs_a_storm`]).
+    pub jfr_started: Option<bool>,
     /// `-XX:+DebugNonSafepoints`: without it, JFR samples of compiled code are attributed to
     /// the nearest safepoint's frame, which biases a profile.
     pub debug_non_safepoints: bool,
@@ -69,7 +78,16 @@ impl JvmInfo {
     /// Asks the target.
     pub fn gather(t: &mut dyn Target) -> Result<JvmInfo, TargetError> {
         let version = t.jcmd("VM.version")?;
-        let flags = parse_flags(&t.jcmd("VM.flags -all")?);
+        let flags_text = t.jcmd("VM.flags -all")?;
+        let flags = parse_flags(&flags_text);
+        let jfr_started = match jfr_started_by_flag(&flags_text) {
+            JfrState::Known(started) => Some(started),
+            // `-XX:+FlightRecorder` does not create JFR: its thread tells.
+            JfrState::Ambiguous => t
+                .jcmd("Thread.print")
+                .ok()
+                .map(|text| text.contains("\"JFR Recorder Thread\"")),
+        };
         let properties = parse_properties(&t.jcmd("VM.system_properties")?);
         let help = t.jcmd("help")?;
         let unexpected = |what: &str| TargetError::CommandFailed {
@@ -87,7 +105,12 @@ impl JvmInfo {
         let jdk = jdk.ok_or_else(|| unexpected("the JDK line"))?.to_string();
         let feature = feature_of(&jdk).ok_or_else(|| unexpected("a feature version"))?;
         let hot_code_heap = hot_code_heap(&flags);
+        let dragonwell_hot_heap = flag_u64(&flags, "NonProfiledHotCodeHeapSize");
+        let directives_limit = flag_u64(&flags, "CompilerDirectivesLimit").unwrap_or(50) as usize;
         Ok(JvmInfo {
+            jfr_started,
+            dragonwell_hot_heap,
+            directives_limit,
             target: t.describe(),
             feature,
             version: jdk,
@@ -103,6 +126,41 @@ impl JvmInfo {
     }
 }
 
+impl JvmInfo {
+    /// Whether starting JFR now will make the JVM throw away its compiled code: JDK 11 to 22
+    /// deoptimize every nmethod on the first redefinition after JFR adds its retransform
+    /// capability (measured: every live application method on 11, 17 and 21; one on 25).
+    pub fn first_jfr_costs_a_storm(&self) -> bool {
+        self.feature < 23 && self.jfr_started == Some(false)
+    }
+}
+
+/// What `VM.flags -all`'s `FlightRecorder` line says about JFR having been created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JfrState {
+    /// Yes or no for sure.
+    Known(bool),
+    /// `-XX:+FlightRecorder` on the command line, which does not create JFR by itself.
+    Ambiguous,
+}
+
+/// `bool FlightRecorder = false {product} {default}` means never created; `= true {product}
+/// {management}` created (at run time or by `-XX:StartFlightRecording`); `{command line}` is
+/// the user's `-XX:+FlightRecorder`, which tells nothing (verified on JDK 11, 17, 21, 25).
+fn jfr_started_by_flag(flags: &str) -> JfrState {
+    let Some(line) = flags
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some("FlightRecorder"))
+    else {
+        return JfrState::Ambiguous;
+    };
+    match (line.contains("= true"), line.contains("{command line}")) {
+        (true, true) => JfrState::Ambiguous,
+        (true, false) => JfrState::Known(true),
+        (false, _) => JfrState::Known(false),
+    }
+}
+
 /// `OpenJDK 64-Bit Server VM version 17.0.15+6-Debian-1deb12u1` → name and version.
 fn parse_vm_line(version: &str) -> Option<(String, String)> {
     let line = version.lines().find(|l| l.contains(" version "))?;
@@ -110,14 +168,7 @@ fn parse_vm_line(version: &str) -> Option<(String, String)> {
     Some((name.trim().to_string(), v.trim().to_string()))
 }
 
-/// The feature release of a version: `17.0.15` is 17, `1.8.0_392` is 8, `27-ea` is 27.
-pub fn feature_of(version: &str) -> Option<u32> {
-    let mut parts = version.split(['.', '_', '-', '+']);
-    match parts.next()?.parse().ok()? {
-        1 => parts.next()?.parse().ok(),
-        n => Some(n),
-    }
-}
+pub use hch_attach::procfs::{feature_of, update_of};
 
 /// `VM.flags -all` lines (`    uintx ReservedCodeCacheSize = 251658240 {pd product} {ergonomic}`)
 /// as name → value.
@@ -133,20 +184,56 @@ pub fn parse_flags(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// `VM.system_properties` lines (`key=value`, Java properties escapes) as key → value.
-fn parse_properties(text: &str) -> BTreeMap<String, String> {
+/// `VM.system_properties` text (the `java.util.Properties` file format: `key=value` lines,
+/// `#` comments, `\\`, `\:`, `\=`, `\n`, `\t`, `\uXXXX` escapes) as key -> value.
+pub fn parse_properties(text: &str) -> BTreeMap<String, String> {
     text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| {
-            (
-                k.replace('\\', ""),
-                v.replace("\\:", ":")
-                    .replace("\\=", "=")
-                    .replace("\\\\", "\\"),
-            )
+        .filter(|l| !l.trim_start().starts_with(['#', '!']))
+        .filter_map(|l| {
+            let (k, v) = split_property(l)?;
+            Some((unescape(k), unescape(v)))
         })
         .collect()
+}
+
+/// Splits a line at its first unescaped `=` or `:`.
+fn split_property(line: &str) -> Option<(&str, &str)> {
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '=' | ':' => return Some((&line[..i], &line[i + 1..])),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Undoes the properties escapes.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                let c = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32);
+                out.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
 }
 
 fn flag_bool(flags: &BTreeMap<String, String>, name: &str) -> bool {
@@ -205,6 +292,11 @@ mod tests {
         assert_eq!(feature_of("17.0.15"), Some(17));
         assert_eq!(feature_of("1.8.0_392"), Some(8));
         assert_eq!(feature_of("27-ea"), Some(27));
+        assert_eq!(update_of("21.0.8"), Some(8));
+        assert_eq!(update_of("17.0.15+6"), Some(15));
+        assert_eq!(update_of("1.8.0_392"), Some(392));
+        assert_eq!(update_of("25"), None);
+        assert_eq!(update_of("27-ea"), None);
         let v = "OpenJDK 64-Bit Server VM version 25.0.3+9-LTS\nJDK 25.0.3\n";
         assert_eq!(
             parse_vm_line(v),
@@ -213,10 +305,29 @@ mod tests {
     }
 
     #[test]
+    fn jfr_state_from_the_flag_line() {
+        // Captured from VM.flags -all on JDK 17.0.15 before and after JFR.start, and with
+        // -XX:+FlightRecorder on the command line.
+        let never = "     bool FlightRecorder                           = false                                     {product} {default}\n";
+        let after = "     bool FlightRecorder                           = true                                      {product} {management}\n";
+        let asked = "     bool FlightRecorder                           = true                                      {product} {command line}\n";
+        assert_eq!(jfr_started_by_flag(never), JfrState::Known(false));
+        assert_eq!(jfr_started_by_flag(after), JfrState::Known(true));
+        assert_eq!(jfr_started_by_flag(asked), JfrState::Ambiguous);
+        assert_eq!(jfr_started_by_flag(""), JfrState::Ambiguous);
+    }
+
+    #[test]
     fn properties_unescape() {
         let p = parse_properties("#Sat Nov 22 01:47:02 UTC 2026\njava.vm.vendor=Eclipse Adoptium\nfile.separator=/\npath.separator=\\:\n");
         assert_eq!(p["java.vm.vendor"], "Eclipse Adoptium");
         assert_eq!(p["path.separator"], ":");
+        let p = parse_properties(
+            "hch.agent.status={\"a\"\\:\"b\\\\n\\u00e9\"}\nline.separator=\\n\nx\\=y=z\n",
+        );
+        assert_eq!(p["hch.agent.status"], "{\"a\":\"b\\n\u{e9}\"}");
+        assert_eq!(p["line.separator"], "\n");
+        assert_eq!(p["x=y"], "z");
     }
 
     #[test]

@@ -11,11 +11,14 @@
 //! its `/tmp`, where a later `hch` run can find it by its `hch-` name); and the file names are
 //! new and owned by the JVM's user.
 //!
-//! Costs to know: on JDK 17 the first `JFR.start` in a JVM deoptimizes all compiled code
-//! (JVMTI "all dependencies" mode); JDK 25 deoptimizes only dependent methods.
+//! Costs to know: on JDK 11 to 22 the first `JFR.start` in a JVM deoptimizes all compiled code
+//! (JFR adds the retransform capability late, and the first redefinition marks every nmethod);
+//! JDK 23 and later record the dependencies needed and deoptimize next to nothing. The first
+//! start also takes seconds to answer. `JvmInfo::first_jfr_costs_a_storm` tells beforehand.
 //!
 //! Stack depth: `stackdepth` is one setting for the whole JVM, fixed once JFR has been
-//! initialized there (by the first recording, and on JDK 25 by any `JFR.configure`). hch sends
+//! initialized there (by the first recording; `JFR.configure` does not initialize it, nor
+//! `VM.flags`, but `JFR.check` does on 17 and later). hch sends
 //! `JFR.configure stackdepth=N` only when asked for a depth other than the default 64: it takes
 //! effect on a JVM that has not recorded yet and is ignored afterwards (JDK 17 even answers
 //! "Stack depth: N" then, but keeps the old depth; measured on 17.0.15 and 25.0.3). For a
@@ -69,6 +72,9 @@ pub struct RecordOptions {
     pub stack_depth: u32,
     /// Events besides `jdk.ExecutionSample`, which is always recorded.
     pub events: Vec<EventSettings>,
+    /// How long to wait before recording starts (the design's starting point: leave warm-up
+    /// out). The JVM is watched and a cancel honoured meanwhile.
+    pub delay: Duration,
 }
 
 impl RecordOptions {
@@ -79,11 +85,13 @@ impl RecordOptions {
             interval: Duration::from_millis(10),
             stack_depth: DEFAULT_STACK_DEPTH,
             events: RecordOptions::default_events(),
+            delay: Duration::ZERO,
         }
     }
 
     /// What hch reads besides samples: the JVM's identity and flags (`DebugNonSafepoints`
-    /// among them, once per chunk) and the code cache's configuration and statistics.
+    /// among them, once per chunk) and the settings (the sampling period). `hch record` and
+    /// `hch profile` both record exactly these; nothing records what nothing reads.
     pub fn default_events() -> Vec<EventSettings> {
         let once = [("period", "beginChunk")];
         vec![
@@ -91,16 +99,13 @@ impl RecordOptions {
             // The sampling period as the JVM applied it: the flat profile's counter is samples x period.
             EventSettings::new("jdk.ActiveSetting", &[]),
             EventSettings::new("jdk.BooleanFlag", &once),
-            EventSettings::new("jdk.CodeCacheConfiguration", &once),
-            EventSettings::new("jdk.CodeCacheStatistics", &[("period", "everyChunk")]),
-            EventSettings::new("jdk.CodeCacheFull", &[]),
         ]
     }
 
     /// The `.jfc` settings file: `jdk.ExecutionSample` at the interval, then the other events.
     /// Events not listed stay off.
     pub fn settings_xml(&self) -> String {
-        let period = format!("{} ms", self.interval.as_millis().max(1));
+        let period = format!("{} us", self.interval.as_micros().max(1000));
         let samples = EventSettings::new("jdk.ExecutionSample", &[("period", &period)]);
         let mut xml = String::from(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<configuration version=\"2.0\" label=\"hch\" \
@@ -145,20 +150,65 @@ pub fn record(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Duration, Duration),
 ) -> Result<Vec<u8>, TargetError> {
-    if opts.stack_depth != DEFAULT_STACK_DEPTH {
-        t.jcmd(&format!("JFR.configure stackdepth={}", opts.stack_depth))?;
+    wait_delay(t, opts.delay, cancel)?;
+    with_stack_depth(t, opts.stack_depth, |t| {
+        let n = NEXT_RECORDING.fetch_add(1, Ordering::Relaxed);
+        let name = format!("hch-{}-{n}", std::process::id());
+        let mut rec = Recording {
+            name,
+            files: Vec::new(),
+            running: false,
+            t,
+        };
+        rec.start(opts)?;
+        rec.wait(opts.duration, cancel, progress)?;
+        rec.stop_and_read()
+    })
+}
+
+/// Waits out the delay before a recording, watching the JVM and the cancel flag.
+pub fn wait_delay(
+    t: &mut dyn Target,
+    delay: Duration,
+    cancel: &AtomicBool,
+) -> Result<(), TargetError> {
+    let start = Instant::now();
+    while start.elapsed() < delay {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(TargetError::Io {
+                context: format!("{}: cancelled before recording started", t.describe()),
+                source: std::io::ErrorKind::Interrupted.into(),
+            });
+        }
+        t.check_alive()?;
+        std::thread::sleep(STEP.min(delay - start.elapsed().min(delay)));
     }
-    let n = NEXT_RECORDING.fetch_add(1, Ordering::Relaxed);
-    let name = format!("hch-{}-{n}", std::process::id());
-    let mut rec = Recording {
-        name,
-        files: Vec::new(),
-        running: false,
-        t,
-    };
-    rec.start(opts)?;
-    rec.wait(opts.duration, cancel, progress)?;
-    rec.stop_and_read()
+    Ok(())
+}
+
+/// The `Stack depth: N` line of `JFR.configure`'s answer (JDK 17 and 25 print it).
+pub fn stack_depth_in(configure: &str) -> Option<u32> {
+    configure
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Stack depth:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Runs `f` with JFR's global stack depth set to `depth`, and puts back the depth the JVM had
+/// afterwards, whatever `f` did: the setting outlives hch otherwise.
+pub fn with_stack_depth<G: Target + ?Sized, T>(
+    t: &mut G,
+    depth: u32,
+    f: impl FnOnce(&mut G) -> Result<T, TargetError>,
+) -> Result<T, TargetError> {
+    if depth == DEFAULT_STACK_DEPTH {
+        return f(t);
+    }
+    let old = stack_depth_in(&t.jcmd("JFR.configure")?).unwrap_or(DEFAULT_STACK_DEPTH);
+    t.jcmd(&format!("JFR.configure stackdepth={depth}"))?;
+    let result = f(t);
+    let _ = t.jcmd(&format!("JFR.configure stackdepth={old}"));
+    result
 }
 
 /// The guard: whatever it started or placed on the target is undone when it drops.
@@ -281,9 +331,18 @@ mod tests {
         assert!(xml.starts_with(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<configuration version=\"2.0\""
         ));
-        assert!(xml.contains("<event name=\"jdk.ExecutionSample\">\n    <setting name=\"enabled\">true</setting>\n    <setting name=\"period\">20 ms</setting>\n  </event>"));
+        assert!(xml.contains("<event name=\"jdk.ExecutionSample\">\n    <setting name=\"enabled\">true</setting>\n    <setting name=\"period\">20000 us</setting>\n  </event>"));
         assert!(xml.contains("<setting name=\"threshold\">0 ms</setting>"));
         assert!(xml.ends_with("</configuration>\n"));
         assert_eq!(escape("a<b>&\"c\""), "a&lt;b&gt;&amp;&quot;c&quot;");
+    }
+
+    #[test]
+    fn stack_depth_from_configure() {
+        // JDK 25.0.3's answer to `JFR.configure`, shortened.
+        let text = "Current configuration:\n\nRepository path: N/A\n\nStack depth: 64\nGlobal buffer count: 20\n";
+        assert_eq!(stack_depth_in(text), Some(64));
+        assert_eq!(stack_depth_in("Stack depth: 128\n"), Some(128));
+        assert_eq!(stack_depth_in("nothing"), None);
     }
 }

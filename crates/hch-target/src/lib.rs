@@ -8,6 +8,10 @@
 //!   up on drop, also on error and after Ctrl-C.
 //! - Later kinds of target (an in-process agent, a JDK 27 hot code heap) implement the same trait.
 
+#![deny(missing_docs)]
+
+pub mod apply;
+pub mod codecache;
 pub mod directives;
 pub mod info;
 pub mod jfr;
@@ -30,6 +34,29 @@ pub trait Target: fmt::Debug + Send {
     /// A short description for messages, e.g. `pid 1234` or `jmx 10.0.0.5:9010`.
     fn describe(&self) -> String;
 
+    /// Whether [`Target::put_file`] can work at all (a remote JVM reads only its own host's
+    /// files).
+    fn can_place_files(&self) -> bool {
+        true
+    }
+
+    /// Whether the target takes a directives file's text in one step
+    /// ([`Target::add_directives_text`]): a JVM running the hch agent, reached over JMX.
+    fn takes_directives_text(&mut self) -> bool {
+        false
+    }
+
+    /// Adds a Compiler Control directives text to the JVM's stack in one step, when the target
+    /// can ([`Target::takes_directives_text`]), and returns the JVM's answer as
+    /// `Compiler.directives_add` prints it. The default cannot: the caller places a file.
+    fn add_directives_text(&mut self, _json: &str) -> Result<String, TargetError> {
+        Err(TargetError::Unsupported {
+            target: self.describe(),
+            what: "take a directives text in one step".into(),
+            hint: "place the file instead".into(),
+        })
+    }
+
     /// Places a file where the JVM can read it and returns the path as the JVM sees it.
     /// Remote targets cannot do this and answer `TargetError::Unsupported`.
     fn put_file(&mut self, name: &str, contents: &[u8]) -> Result<String, TargetError>;
@@ -39,6 +66,16 @@ pub trait Target: fmt::Debug + Send {
 
     /// Removes a file placed by [`Target::put_file`] or written by the JVM; missing is fine.
     fn remove_file(&mut self, jvm_path: &str) -> Result<(), TargetError>;
+
+    /// Records with JFR as `opts` says (after `opts.delay`) and returns the recording's
+    /// bytes; no recording, file or changed setting is left on the JVM, also after an error or
+    /// a cancel. `progress(elapsed, total)` is called while it waits.
+    fn record(
+        &mut self,
+        opts: &jfr::RecordOptions,
+        cancel: &std::sync::atomic::AtomicBool,
+        progress: &mut dyn FnMut(std::time::Duration, std::time::Duration),
+    ) -> Result<Vec<u8>, TargetError>;
 
     /// Whether the JVM still runs; long operations (a recording) call it between steps. The
     /// default says yes and lets the next command find out.
@@ -116,7 +153,7 @@ pub enum TargetError {
         hint: String,
     },
     /// An I/O error with context.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io {
         /// What was being done.
         context: String,
@@ -124,4 +161,17 @@ pub enum TargetError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// An error and its causes in one line (`a: b: c`), for messages that carry another error's
+/// text rather than its chain.
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
 }

@@ -194,6 +194,15 @@ impl Target for LocalTarget {
         Ok(())
     }
 
+    fn record(
+        &mut self,
+        opts: &crate::jfr::RecordOptions,
+        cancel: &std::sync::atomic::AtomicBool,
+        progress: &mut dyn FnMut(std::time::Duration, std::time::Duration),
+    ) -> Result<Vec<u8>, TargetError> {
+        crate::jfr::record(self, opts, cancel, progress)
+    }
+
     fn check_alive(&mut self) -> Result<(), TargetError> {
         if self.vm.is_alive() {
             return Ok(());

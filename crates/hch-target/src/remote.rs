@@ -17,6 +17,9 @@ use crate::{Target, TargetError, TargetSpec};
 pub use hch_jmx::jfr::{Recording as RemoteRecording, Settings as RemoteSettings};
 pub use hch_jmx::open::MemoryUsage;
 
+/// The hch agent's MBean (`hch-agent`), which takes a directives file's text in one call.
+pub const AGENT_MBEAN: &str = "hch:type=HotCodeHelper";
+
 /// How often the heartbeat thread looks at most.
 const HEARTBEAT_CHECK: Duration = Duration::from_secs(5);
 
@@ -69,7 +72,7 @@ pub fn record_remote(
     rec: &RemoteRecording,
     cancel: &AtomicBool,
 ) -> Result<Vec<u8>, TargetError> {
-    JmxTarget::connect(spec, opts)?.record(rec, cancel)
+    JmxTarget::connect(spec, opts)?.record_stream(rec, cancel)
 }
 
 /// Splits `host:port` or `[v6addr]:port` (the rules of [`TargetSpec::parse`]).
@@ -84,6 +87,8 @@ pub fn parse_spec(spec: &str) -> Option<(String, u16)> {
 #[derive(Debug)]
 pub struct JmxTarget {
     name: String,
+    /// Whether the JVM runs the hch agent (its MBean), once asked.
+    agent: Option<bool>,
     client: Arc<Mutex<Option<Client>>>,
     stop: Option<mpsc::Sender<()>>,
     heartbeat: Option<JoinHandle<()>>,
@@ -128,6 +133,7 @@ impl JmxTarget {
             })?;
         Ok(JmxTarget {
             name,
+            agent: None,
             client,
             stop: Some(stop),
             heartbeat: Some(heartbeat),
@@ -135,7 +141,7 @@ impl JmxTarget {
     }
 
     /// Records on the JVM through the FlightRecorderMXBean and streams the recording back.
-    pub fn record(
+    pub fn record_stream(
         &mut self,
         rec: &RemoteRecording,
         cancel: &AtomicBool,
@@ -165,6 +171,66 @@ impl JmxTarget {
                 },
             )
         })
+    }
+
+    /// Reads a `String` MBean attribute; `Ok(None)` when no MBean of that name is registered.
+    pub fn attribute_string(
+        &mut self,
+        mbean: &str,
+        attribute: &str,
+    ) -> Result<Option<String>, TargetError> {
+        let mut guard = self.lock();
+        let client = guard.as_mut().ok_or_else(|| self.closed())?;
+        let (g, v) = match client.get_attribute(mbean, attribute) {
+            Err(Error::Remote(r)) if r.has("javax.management.InstanceNotFoundException") => {
+                return Ok(None)
+            }
+            other => other.map_err(|e| target_error(&self.name, Some(attribute), e))?,
+        };
+        match g.str(v) {
+            Some(s) => Ok(Some(s.to_string())),
+            None => Err(target_error(
+                &self.name,
+                Some(attribute),
+                Error::UnexpectedValue {
+                    call: attribute.into(),
+                    expected: "a string",
+                    got: g.describe(v),
+                },
+            )),
+        }
+    }
+
+    /// Invokes an MBean operation whose parameters are all `String`s and returns its answer
+    /// as text (empty for null). An exception the operation threw is `CommandFailed`.
+    pub fn invoke_string(
+        &mut self,
+        mbean: &str,
+        operation: &str,
+        args: &[&str],
+    ) -> Result<String, TargetError> {
+        let mut guard = self.lock();
+        let client = guard.as_mut().ok_or_else(|| self.closed())?;
+        let params: Vec<hch_jmx::Arg> = args
+            .iter()
+            .map(|a| hch_jmx::Arg::Str(a.to_string()))
+            .collect();
+        let signature = vec!["java.lang.String"; args.len()];
+        let (g, v) = client
+            .invoke(mbean, operation, &params, &signature)
+            .map_err(|e| target_error(&self.name, Some(operation), e))?;
+        Ok(g.str(v).map(str::to_string).unwrap_or_default())
+    }
+
+    /// Whether the hch agent's MBean is registered in this JVM (asked once per connection).
+    fn has_agent(&mut self) -> bool {
+        if self.agent.is_none() {
+            let found = self
+                .attribute_string(AGENT_MBEAN, "State")
+                .is_ok_and(|s| s.is_some());
+            self.agent = Some(found);
+        }
+        self.agent == Some(true)
     }
 
     /// The code heap memory pools' usage (cheap: no safepoint, unlike `Compiler.codecache`),
@@ -210,13 +276,40 @@ impl Target for JmxTarget {
         self.name.clone()
     }
 
+    fn takes_directives_text(&mut self) -> bool {
+        self.has_agent()
+    }
+
+    fn add_directives_text(&mut self, json: &str) -> Result<String, TargetError> {
+        self.invoke_string(AGENT_MBEAN, "applyDirectives", &[json])
+    }
+
+    fn can_place_files(&self) -> bool {
+        false
+    }
+
+    fn record(
+        &mut self,
+        opts: &crate::jfr::RecordOptions,
+        cancel: &AtomicBool,
+        _progress: &mut dyn FnMut(Duration, Duration),
+    ) -> Result<Vec<u8>, TargetError> {
+        crate::jfr::wait_delay(self, opts.delay, cancel)?;
+        let rec = RemoteRecording {
+            settings: RemoteSettings::Jfc(opts.settings_xml()),
+            duration: opts.duration,
+        };
+        crate::jfr::with_stack_depth(self, opts.stack_depth, |t| t.record_stream(&rec, cancel))
+    }
+
     fn put_file(&mut self, name: &str, _contents: &[u8]) -> Result<String, TargetError> {
         Err(TargetError::Unsupported {
             target: self.name.clone(),
             what: format!("receive the file {name}"),
             hint:
                 "a remote JVM reads files from its own filesystem: copy the file to the JVM's host \
-                   and pass its path there with --remote-path"
+                   and pass its path there with --remote-path, or run the hch agent in that JVM \
+                   (it takes the text over JMX)"
                     .into(),
         })
     }
@@ -322,7 +415,7 @@ fn target_error(name: &str, command: Option<&str>, e: Error) -> TargetError {
         },
         (e, _) => TargetError::Unreachable {
             target: name.into(),
-            reason: without_endpoint(name, e.to_string()),
+            reason: without_endpoint(name, crate::with_causes(&e)),
         },
     }
 }

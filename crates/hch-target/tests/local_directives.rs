@@ -1,9 +1,10 @@
 //! `directives` and `info` on real JVMs by pid, on every JDK found. The oracle is the JVM's own
 //! directive stack as the JDK's `jcmd Compiler.directives_print` shows it, and `jcmd VM.flags`.
 
-use hch_target::directives;
+use hch_target::apply::{self, ApplyError, ApplyMode, HotPlacement, Placement, Plan};
+use hch_target::directives::{self, DirectivesOutcome};
 use hch_target::info::JvmInfo;
-use hch_target::{LocalTarget, Target, TargetError};
+use hch_target::{LocalTarget, Target};
 use hch_testkit::{require_jdks, Jdk, Jvm, Launch};
 
 /// Two directives, in the lenient syntax HotSpot accepts on every JDK (no `//` comments).
@@ -18,6 +19,18 @@ const MALFORMED: &str = "[\n  {\n    match: \"Park::main\",\n    c2: { Exclude: 
 
 fn oracle_count(jdk: &Jdk, pid: u32) -> usize {
     directives::count_in_print(&jdk.jcmd(pid, "Compiler.directives_print"))
+}
+
+/// Checks and applies `text` as `hch directives add|replace` does.
+fn put(t: &mut LocalTarget, text: &str, mode: ApplyMode) -> Result<DirectivesOutcome, ApplyError> {
+    let info = JvmInfo::gather(t)?;
+    let plan = Plan {
+        text,
+        mode,
+        placement: Placement::Placed,
+    };
+    let pre = apply::preflight(t, &info, HotPlacement::of(&info), &plan)?;
+    apply::apply(t, &plan, &pre)
 }
 
 fn leftovers(pid: u32) -> usize {
@@ -37,7 +50,7 @@ fn add_print_remove_replace_clear_round_trip() {
         let mut t = LocalTarget::open(pid, &hch_attach::Options::default()).unwrap();
         assert_eq!(oracle_count(&jdk, pid), 0, "{l}");
 
-        let added = directives::add(&mut t, GOOD).unwrap();
+        let added = put(&mut t, GOOD, ApplyMode::Add).unwrap();
         assert_eq!(
             (added.count_added, added.stack_before, added.stack_after),
             (2, 0, 2),
@@ -54,7 +67,7 @@ fn add_print_remove_replace_clear_round_trip() {
         assert_eq!((removed.stack_before, removed.stack_after), (2, 1), "{l}");
         assert_eq!(oracle_count(&jdk, pid), 1, "{l}");
 
-        let replaced = directives::replace(&mut t, ONE).unwrap();
+        let replaced = put(&mut t, ONE, ApplyMode::Replace).unwrap();
         assert_eq!(
             (
                 replaced.count_added,
@@ -79,25 +92,33 @@ fn a_malformed_file_is_refused_by_the_jvm_and_changes_nothing() {
         let jvm = Jvm::start(&jdk, "Park", &Launch::args(["0", "1"]));
         let (pid, l) = (jvm.pid, jdk.label());
         let mut t = LocalTarget::open(pid, &hch_attach::Options::default()).unwrap();
-        directives::add(&mut t, ONE).unwrap();
-        let err = directives::add(&mut t, MALFORMED).unwrap_err();
-        let TargetError::CommandFailed { output, .. } = &err else {
-            panic!("{l}: {err}")
+        put(&mut t, ONE, ApplyMode::Add).unwrap();
+        // hch's own rules refuse it before the JVM sees it.
+        let err = put(&mut t, MALFORMED, ApplyMode::Add).unwrap_err();
+        assert!(matches!(err, ApplyError::Rejected { .. }), "{l}: {err}");
+        assert_eq!(oracle_count(&jdk, pid), 1, "{l}: the stack is as before");
+        // The JVM's own parser, reached past hch's check, refuses it too and changes nothing.
+        let path = t.put_file("malformed.json", MALFORMED.as_bytes()).unwrap();
+        let answer = t.jcmd(&format!("Compiler.directives_add {path}"));
+        t.remove_file(&path).unwrap();
+        let output = match answer {
+            Ok(text) => text,
+            Err(hch_target::TargetError::CommandFailed { output, .. }) => output,
+            Err(e) => panic!("{l}: {e}"),
         };
         assert!(
             output.contains("Parsing of compiler directives failed"),
             "{l}: {output}"
         );
-        assert!(output.contains("Could not load file"), "{l}: {output}");
         assert_eq!(oracle_count(&jdk, pid), 1, "{l}: the stack is as before");
-        // replace clears first, and says so when the new file is refused.
-        let err = directives::replace(&mut t, MALFORMED).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("the 1 directives before were cleared first"),
-            "{l}: {err}"
+        // A replace with a refused file never empties the stack.
+        let err = put(&mut t, MALFORMED, ApplyMode::Replace).unwrap_err();
+        assert!(matches!(err, ApplyError::Rejected { .. }), "{l}: {err}");
+        assert_eq!(
+            oracle_count(&jdk, pid),
+            1,
+            "{l}: replace left the stack as it was"
         );
-        assert_eq!(oracle_count(&jdk, pid), 0, "{l}");
         assert_eq!(leftovers(pid), 0, "{l}");
     }
 }

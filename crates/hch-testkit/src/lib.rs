@@ -3,11 +3,18 @@
 //!
 //! # Design constraints
 //! - No mock JVMs: every feature that talks to a JVM is tested against a real one.
-//! - Tests run on every JDK found (`JAVA_HOME`, `/usr/lib/jvm/*`, `PATH`); a test that needs a
-//!   feature one JDK lacks skips that JDK only, and says so on stderr.
+//! - Tests run on every JDK found (`JAVA_HOME`, `/usr/lib/jvm/*`, `/opt/hch-jdks/*`, `PATH`); a
+//!   test that needs a feature one JDK lacks skips that JDK only, and says so on stderr.
+//! - A JDK without `javac` (the jlinked runtimes `scripts/install_test_jdks.sh` puts under
+//!   `/opt/hch-jdks`) still counts: its workloads are compiled by a newer JDK's javac with
+//!   `--release N`.
 //! - A JVM never outlives its test: [`Jvm`] kills and reaps it on drop, also on panic.
 
+#![deny(missing_docs)]
+
 pub mod browser;
+pub mod hostile;
+pub mod jmx;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -116,10 +123,11 @@ impl Jdk {
         format!("jdk{} ({})", self.feature, self.home.display())
     }
 
-    /// Reads a JDK home; `None` when it is not a usable JDK with `java` and `javac`.
+    /// Reads a JDK home; `None` when it is not a usable JDK with `java` and a `release` file.
+    /// A runtime without `javac` counts: [`compile`] borrows another JDK's javac for it.
     pub fn probe(home: &Path) -> Option<Jdk> {
         let home = home.canonicalize().ok()?;
-        if !home.join("bin/java").is_file() || !home.join("bin/javac").is_file() {
+        if !home.join("bin/java").is_file() {
             return None;
         }
         let release = std::fs::read_to_string(home.join("release")).ok()?;
@@ -148,31 +156,37 @@ pub fn parse_feature(version: &str) -> Option<u32> {
     }
 }
 
+/// Where `scripts/install_test_jdks.sh` (run by `.ci/run`) puts the JDK 11 and 21 runtimes,
+/// unless `HCH_JDKS_DIR` (read by both) says otherwise.
+pub const EXTRA_JDKS_DIR: &str = "/opt/hch-jdks";
+
 /// Every JDK on this machine, one per feature release, newest last.
 ///
-/// Looks at `JAVA_HOME`, `/usr/lib/jvm/*` and the `java` on `PATH`. `HCH_TEST_JDKS` (a
-/// colon-separated list of homes) replaces the search, for running tests on one JDK.
+/// Looks at `JAVA_HOME`, `/usr/lib/jvm/*`, `/opt/hch-jdks/*` and the `java` on `PATH`; for one
+/// feature release the first found wins. `HCH_TEST_JDKS` (a colon-separated list of homes)
+/// replaces the search, for running tests on one JDK.
 pub fn jdks() -> Vec<Jdk> {
-    let mut homes: Vec<PathBuf> = Vec::new();
-    if let Ok(list) = std::env::var("HCH_TEST_JDKS") {
-        homes.extend(list.split(':').filter(|s| !s.is_empty()).map(PathBuf::from));
-    } else {
-        if let Some(h) = std::env::var_os("JAVA_HOME") {
-            homes.push(h.into());
-        }
-        if let Ok(rd) = std::fs::read_dir("/usr/lib/jvm") {
-            let mut v: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
-            v.sort();
-            homes.extend(v);
-        }
-        if let Some(java) = which("java") {
-            if let Ok(real) = java.canonicalize() {
-                if let Some(home) = real.parent().and_then(Path::parent) {
-                    homes.push(home.to_path_buf());
-                }
-            }
-        }
+    match std::env::var("HCH_TEST_JDKS") {
+        Ok(list) => one_per_feature(list.split(':').filter(|s| !s.is_empty()).map(PathBuf::from)),
+        Err(_) => one_per_feature(default_homes()),
     }
+}
+
+/// The JDKs with `javac`, oldest first, from the full search and `HCH_TEST_JDKS`: the compilers
+/// [`compile`] can borrow for a runtime without one.
+fn compilers() -> Vec<Jdk> {
+    let mut v: Vec<Jdk> = one_per_feature(default_homes())
+        .into_iter()
+        .chain(jdks())
+        .filter(|j| j.has_tool("javac"))
+        .collect();
+    v.sort_by_key(|j| j.feature);
+    v.dedup_by_key(|j| j.feature);
+    v
+}
+
+/// The first usable JDK of each feature release among `homes`, oldest first.
+fn one_per_feature(homes: impl IntoIterator<Item = PathBuf>) -> Vec<Jdk> {
     let mut by_feature: BTreeMap<u32, Jdk> = BTreeMap::new();
     for h in homes {
         if let Some(jdk) = Jdk::probe(&h) {
@@ -182,12 +196,37 @@ pub fn jdks() -> Vec<Jdk> {
     by_feature.into_values().collect()
 }
 
+/// `JAVA_HOME`, `/usr/lib/jvm/*`, `/opt/hch-jdks/*` and the home of the `java` on `PATH`.
+fn default_homes() -> Vec<PathBuf> {
+    let mut homes: Vec<PathBuf> = Vec::new();
+    if let Some(h) = std::env::var_os("JAVA_HOME") {
+        homes.push(h.into());
+    }
+    let extra = std::env::var_os("HCH_JDKS_DIR").unwrap_or_else(|| EXTRA_JDKS_DIR.into());
+    for dir in [PathBuf::from("/usr/lib/jvm"), PathBuf::from(extra)] {
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            let mut v: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+            v.sort();
+            homes.extend(v);
+        }
+    }
+    if let Some(java) = which("java") {
+        if let Ok(real) = java.canonicalize() {
+            if let Some(home) = real.parent().and_then(Path::parent) {
+                homes.push(home.to_path_buf());
+            }
+        }
+    }
+    homes
+}
+
 /// Every JDK, or a panic saying how to get one: a test machine without a JDK is misconfigured.
 pub fn require_jdks() -> Vec<Jdk> {
     let v = jdks();
     assert!(
         !v.is_empty(),
-        "no JDK found (JAVA_HOME, /usr/lib/jvm/*, PATH): apt-get install -y openjdk-17-jdk-headless"
+        "no JDK found (JAVA_HOME, /usr/lib/jvm/*, /opt/hch-jdks/*, PATH): \
+         apt-get install -y openjdk-17-jdk-headless; scripts/install_test_jdks.sh for JDK 11 and 21"
     );
     v
 }
@@ -223,6 +262,24 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     let d = repo_root().join("target/hch-test").join(name);
     std::fs::create_dir_all(&d).expect("create scratch dir");
     d
+}
+
+/// The agent library (`libhch_agent.so`) of this build: the copy cargo keeps in `deps/`, next
+/// to the test binary, which every build of a package that depends on `hch-agent` refreshes
+/// (the one uplifted beside `hch` is refreshed only by builds of `hch-agent` itself).
+pub fn agent_library() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let deps = exe.parent().expect("the test binary's directory");
+    for dir in [deps.to_path_buf(), deps.join("deps")] {
+        let p = dir.join("libhch_agent.so");
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "libhch_agent.so not found next to {}: build with `cargo build`",
+        exe.display()
+    )
 }
 
 /// A free TCP port on 127.0.0.1 (the listener is closed again before a JVM binds it).
@@ -264,8 +321,27 @@ fn classes_dir() -> PathBuf {
     d
 }
 
-/// Compiles `examples/<name>.java` (or any source path) with this JDK's javac once per JDK and
-/// returns the class directory. Compiling beats single-file launch: a test's JVM is ready sooner.
+/// The javac that compiles for `jdk` and the `--release` it needs: the JDK's own javac (no
+/// `--release`), else that of the oldest JDK of a feature release N or newer with
+/// `--release N` (javac supports no newer release than its own, and newer javacs drop the
+/// oldest releases first), else the newest javac there is with its own release (older class
+/// files run on newer JVMs). `None` when no JDK on the machine has javac.
+pub fn javac_for(jdk: &Jdk) -> Option<(PathBuf, Option<u32>)> {
+    if jdk.has_tool("javac") {
+        return Some((jdk.tool("javac"), None));
+    }
+    let compilers = compilers();
+    let c = compilers
+        .iter()
+        .find(|c| c.feature >= jdk.feature)
+        .or(compilers.last())?;
+    Some((c.tool("javac"), Some(c.feature.min(jdk.feature))))
+}
+
+/// Compiles `examples/<name>.java` (or any source path) once per JDK feature release and
+/// returns the class directory: with the JDK's javac, or for a runtime without one with a newer
+/// JDK's javac and `--release N`. Compiling beats single-file launch: a test's JVM is ready
+/// sooner (and a runtime without `jdk.compiler` cannot launch source files at all).
 pub fn compile(jdk: &Jdk, source: &Path) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let stem = source.file_stem().unwrap().to_string_lossy().to_string();
@@ -290,7 +366,13 @@ pub fn compile(jdk: &Jdk, source: &Path) -> PathBuf {
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&tmp);
-    let status = Command::new(jdk.tool("javac"))
+    let (javac, release) = javac_for(jdk)
+        .unwrap_or_else(|| panic!("{} has no javac, and no other JDK has one", jdk.label()));
+    let mut cmd = Command::new(&javac);
+    if let Some(n) = release {
+        cmd.arg("--release").arg(n.to_string());
+    }
+    let status = cmd
         .args(["-nowarn", "-d"])
         .arg(&tmp)
         .arg(source)
@@ -298,7 +380,8 @@ pub fn compile(jdk: &Jdk, source: &Path) -> PathBuf {
         .expect("run javac");
     assert!(
         status.success(),
-        "javac {} failed on {}",
+        "{} {} failed for {}",
+        javac.display(),
         source.display(),
         jdk.label()
     );
@@ -331,6 +414,8 @@ pub struct Launch {
     pub args: Vec<String>,
     /// A command prefix such as `unshare --mount --pid --fork` (the container case).
     pub wrapper: Vec<String>,
+    /// Where the JVM's stderr goes (inherited when `None`).
+    pub stderr: Option<PathBuf>,
 }
 
 impl Launch {
@@ -374,8 +459,12 @@ impl Jvm {
         let cwd = scratch_dir("jvm-cwd").join(format!("{}-{n}", std::process::id()));
         std::fs::create_dir_all(&cwd).expect("create the JVM's working directory");
         cmd.current_dir(&cwd);
+        let stderr = match &launch.stderr {
+            Some(p) => Stdio::from(std::fs::File::create(p).expect("create the JVM's stderr file")),
+            None => Stdio::inherit(),
+        };
         cmd.stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .stdin(Stdio::null());
         let mut child = cmd
             .spawn()
@@ -529,6 +618,27 @@ mod tests {
         assert_eq!(parse_feature("25"), Some(25));
         assert_eq!(parse_feature("27-ea"), Some(27));
         assert_eq!(parse_feature("x"), None);
+    }
+
+    /// Workloads are compiled for each JDK's own feature release (class file major version
+    /// N + 44), also with a borrowed javac.
+    #[test]
+    fn workloads_compile_for_every_jdk() {
+        for jdk in require_jdks() {
+            let (javac, release) = javac_for(&jdk).expect("a javac");
+            let dir = compile(&jdk, &workload_source("Park"));
+            let class = std::fs::read(dir.join("Park.class")).expect("Park.class");
+            let major = u32::from(u16::from_be_bytes([class[6], class[7]]));
+            let want = release.unwrap_or(jdk.feature);
+            assert_eq!(major, want + 44, "{} ({})", jdk.label(), javac.display());
+            if release.is_some_and(|r| r < jdk.feature) {
+                eprintln!(
+                    "{}: no javac of release {} or newer",
+                    jdk.label(),
+                    jdk.feature
+                );
+            }
+        }
     }
 
     /// The harness itself, on every JDK found: a JVM starts, answers, and dies with its guard.

@@ -1,4 +1,4 @@
-//! A small HTTP/1.1 server for metrics (`hch watch --listen`, later a Prometheus exporter):
+//! A small HTTP/1.1 server for metrics (`hch watch --listen` and `hch exporter`):
 //! hyper on a one-thread tokio runtime of its own, serving connections concurrently, each
 //! bounded in time and size so that a slow or hostile client cannot stall the others.
 //!
@@ -28,8 +28,10 @@ pub type Handler = Arc<dyn Fn() -> String + Send + Sync>;
 pub const METRICS_PATH: &str = "/metrics";
 /// The health path: `ok` while the server runs.
 pub const HEALTH_PATH: &str = "/healthz";
-/// Prometheus' text exposition format.
-const METRICS_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// The text format that `crate::metrics` writes.
+const METRICS_TYPE: &str = crate::metrics::CONTENT_TYPE;
+/// Plain text, for the health check and errors.
+const TEXT_TYPE: &str = "text/plain; charset=utf-8";
 
 /// Time and size bounds of every connection.
 #[derive(Debug, Clone, Copy)]
@@ -181,7 +183,12 @@ fn respond(req: &Request<Incoming>, handler: &Handler) -> Response<Full<Bytes>> 
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
     let headers = r.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(METRICS_TYPE));
+    let kind = if status == StatusCode::OK && req.uri().path() == METRICS_PATH {
+        METRICS_TYPE
+    } else {
+        TEXT_TYPE
+    };
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(kind));
     if status == StatusCode::METHOD_NOT_ALLOWED {
         headers.insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
     }

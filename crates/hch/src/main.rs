@@ -5,11 +5,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod apply;
 mod cancel;
 mod cmd;
 mod duration;
 mod exit;
 mod http;
+mod metrics;
 mod os;
 mod output;
 mod remote_args;
@@ -18,7 +20,7 @@ mod target_args;
 /// Examples shown by `hch directives --help`.
 const DIRECTIVES_EXAMPLES: &str = "Examples:
   hch directives check hot.json                  # hch's rules and the JVM's own parser
-  hch directives add 1234 hot.json               # checked with the target's own java first
+  hch directives add 1234 hot.json               # checked with hch's rules for that JVM first
   hch directives replace 1234 hot.json
   hch directives print 1234
   hch directives clear 10.0.0.5:9010 --user controlRole --password-file pw.txt";
@@ -66,12 +68,18 @@ enum Command {
     /// Watch a JVM's code cache over time; alert on steady growth; serve Prometheus metrics.
     #[command(after_help = cmd::watch::EXAMPLES)]
     Watch(cmd::watch::Args),
+    /// Serve Prometheus metrics of every JVM on this host (code cache, leaks, JIT state).
+    #[command(after_help = cmd::exporter::EXAMPLES)]
+    Exporter(cmd::exporter::Args),
     /// How sparse the hot code lies in the code cache, with a map of the code heaps.
     #[command(after_help = cmd::sparseness::EXAMPLES)]
     Sparseness(cmd::sparseness::Args),
     /// Inspect JFR recordings: summary of event types, events as JSON lines.
     #[command(subcommand, after_help = cmd::jfr::EXAMPLES)]
     Jfr(cmd::jfr::Command),
+    /// The in-JVM agent: load it into a running JVM, see its status, stop it.
+    #[command(subcommand, after_help = cmd::agent::EXAMPLES)]
+    Agent(cmd::agent::Command),
     /// The JIT over time: compilations, deoptimizations, storms and the code cache, from a
     /// recording, a JIT log or a live JVM.
     #[command(after_help = cmd::jit::EXAMPLES)]
@@ -95,8 +103,10 @@ fn main() -> ExitCode {
         Command::Apply(a) => cmd::directives::run(cmd::directives::Command::Add(a)),
         Command::Codecache(a) => cmd::codecache::run(a),
         Command::Watch(a) => cmd::watch::run(a),
+        Command::Exporter(a) => cmd::exporter::run(a),
         Command::Sparseness(a) => cmd::sparseness::run(a),
         Command::Jfr(c) => cmd::jfr::run(c),
+        Command::Agent(c) => cmd::agent::run(c),
         Command::Jit(a) => cmd::jit::run(a),
     };
     exit::finish(result)

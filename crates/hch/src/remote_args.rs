@@ -51,7 +51,10 @@ impl RemoteArgs {
     /// HCH_JMX_PASSWORD. Prints one warning line for each risk taken.
     pub fn to_options(&self, endpoint: &str) -> anyhow::Result<RemoteOptions> {
         if self.user.is_none() && self.password_file.is_some() {
-            return Err(crate::exit::coded(2, "--password-file needs --user"));
+            return Err(crate::exit::coded(
+                crate::exit::Code::Usage,
+                "--password-file needs --user",
+            ));
         }
         let password = match (&self.password_file, std::env::var(PASSWORD_ENV)) {
             (Some(file), _) => Some(read_password(file)?),

@@ -5,10 +5,9 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use hch_target::jfr::RecordOptions;
-use hch_target::remote::{record_remote, RemoteRecording, RemoteSettings};
 use hch_target::{OpenOptions, Target, TargetError, TargetSpec};
 
-use crate::exit::coded;
+use crate::exit::{coded, Code};
 use crate::remote_args::RemoteArgs;
 
 /// How long a local JVM gets to answer the attach handshake unless `--timeout` says otherwise.
@@ -45,36 +44,21 @@ impl Connect {
         Ok(hch_target::open_spec(&spec, &self.options(&spec)?)?)
     }
 
-    /// Records `spec` with JFR and returns the recording: through the attach mechanism with a
-    /// progress bar for a PID, through the FlightRecorderMXBean for HOST:PORT. Nothing is left
-    /// running or on disk on the target afterwards, also when `cancel` turns true.
+    /// Records `spec` with JFR and returns the recording (see [`record`]).
     pub fn record(
         &self,
         spec: &str,
         opts: &RecordOptions,
         cancel: &AtomicBool,
     ) -> anyhow::Result<Vec<u8>> {
-        let parsed = parse_spec(spec)?;
-        let open = self.options(&parsed)?;
-        if parsed.is_remote() {
-            let rec = RemoteRecording {
-                settings: RemoteSettings::Jfc(opts.settings_xml()),
-                duration: opts.duration,
-            };
-            eprintln!("hch: recording {parsed} for {:?} over JMX", opts.duration);
-            return Ok(record_remote(spec, &open.remote, &rec, cancel)?);
-        }
-        record_local(
-            hch_target::open_spec(&parsed, &open)?.as_mut(),
-            opts,
-            cancel,
-        )
+        record(self.open(spec)?.as_mut(), opts, cancel)
     }
 }
 
 /// Parses a TARGET; a malformed one is a usage error (exit 2).
 pub fn parse_spec(spec: &str) -> anyhow::Result<TargetSpec> {
-    TargetSpec::parse(spec).map_err(|e| coded(2, format!("bad TARGET {spec:?}: {}", reason(e))))
+    TargetSpec::parse(spec)
+        .map_err(|e| coded(Code::Usage, format!("bad TARGET {spec:?}: {}", reason(e))))
 }
 
 /// clap's check of a TARGET argument: a malformed one is refused with exit 2 before anything
@@ -93,22 +77,26 @@ fn reason(e: TargetError) -> String {
     }
 }
 
-/// Records a JVM already attached to, with a progress bar on a terminal.
-pub fn record_local(
+/// Records a JVM already connected to, with a progress bar on a terminal: through the attach
+/// mechanism for a PID, through the FlightRecorderMXBean for HOST:PORT. Nothing is left
+/// running or on disk on the target afterwards, also when `cancel` turns true.
+pub fn record(
     t: &mut dyn Target,
     opts: &RecordOptions,
     cancel: &AtomicBool,
 ) -> anyhow::Result<Vec<u8>> {
+    if !opts.delay.is_zero() {
+        eprintln!(
+            "hch: waiting {} before recording {}",
+            humantime::format_duration(opts.delay),
+            t.describe()
+        );
+    }
     let pb = crate::output::progress(opts.duration.as_secs().max(1), "profiling");
     let mut progress = |elapsed: Duration, _total: Duration| pb.set_position(elapsed.as_secs());
-    let bytes = hch_target::jfr::record(t, opts, cancel, &mut progress);
+    let bytes = t.record(opts, cancel, &mut progress);
     pb.finish_and_clear();
     Ok(bytes?)
-}
-
-/// Whether a target spec names a remote JVM (HOST:PORT); a malformed spec is neither.
-pub fn is_remote(spec: &str) -> bool {
-    TargetSpec::parse(spec).is_ok_and(|s| s.is_remote())
 }
 
 /// A JVM to talk to.
@@ -125,11 +113,6 @@ impl TargetArgs {
     /// The library's options.
     pub fn options(&self) -> anyhow::Result<OpenOptions> {
         self.connect.options(&parse_spec(&self.target)?)
-    }
-
-    /// Whether the target is remote (HOST:PORT).
-    pub fn is_remote(&self) -> bool {
-        is_remote(&self.target)
     }
 
     /// Connects.

@@ -7,14 +7,13 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 use anyhow::Context;
-use hch_codecache::analytics::{self, Analytics};
-use hch_codecache::codecache::{self as cc, CodeCache};
-use hch_codecache::codelist::{self, Codelist};
+use hch_codecache::analytics;
+use hch_codecache::codecache as cc;
 use hch_codecache::report::{self, Report, Thresholds};
-use hch_target::Target;
+pub use hch_target::codecache::{feature, parse_codelist, snapshot, Snapshot};
 use serde::Serialize;
 
-use crate::exit::{coded, Status};
+use crate::exit::{coded, Code, Status};
 use crate::target_args::Connect;
 
 /// Examples shown by `hch codecache --help`.
@@ -62,82 +61,6 @@ pub struct FileArgs {
     pub jdk: Option<u32>,
 }
 
-/// What was read from one JVM at one time.
-#[derive(Debug)]
-pub struct Snapshot {
-    /// Compiler.codecache.
-    pub cache: CodeCache,
-    /// Compiler.codelist, when taken.
-    pub list: Option<Codelist>,
-    /// Compiler.CodeHeap_Analytics, when taken.
-    pub analytics: Option<Analytics>,
-}
-
-/// The JDK feature version from `VM.version` (`JDK 17.0.15` line), if it can be read.
-pub fn feature(t: &mut dyn Target) -> Option<u32> {
-    let text = t.jcmd("VM.version").ok()?;
-    let v = text.lines().find_map(|l| l.trim().strip_prefix("JDK "))?;
-    hch_target::info::feature_of(v)
-}
-
-/// Takes a snapshot: the summary always, the codelist and analytics when asked.
-pub fn snapshot(
-    t: &mut dyn Target,
-    jdk: Option<u32>,
-    with_list: bool,
-    with_analytics: bool,
-) -> anyhow::Result<Snapshot> {
-    let cache = cc::parse(&t.jcmd("Compiler.codecache")?).context("reading Compiler.codecache")?;
-    let list = if with_list {
-        Some(parse_codelist(&t.jcmd("Compiler.codelist")?, jdk)?)
-    } else {
-        None
-    };
-    let analytics = if with_analytics {
-        heap_analytics(t)?
-    } else {
-        None
-    };
-    Ok(Snapshot {
-        cache,
-        list,
-        analytics,
-    })
-}
-
-/// Parses codelist text with the JDK's state mapping when known.
-fn parse_codelist(text: &str, jdk: Option<u32>) -> anyhow::Result<Codelist> {
-    let list = match jdk {
-        Some(f) => codelist::parse_for(text, f),
-        None => codelist::parse(text),
-    };
-    list.context("reading Compiler.codelist")
-}
-
-/// Runs the aggregate and free-space analytics, and always discards the JVM's snapshot after.
-/// A JVM that refuses the command (too old, or a remote one without it) gives `None`.
-fn heap_analytics(t: &mut dyn Target) -> anyhow::Result<Option<Analytics>> {
-    let aggregate = t.jcmd("Compiler.CodeHeap_Analytics aggregate");
-    let free = aggregate
-        .as_ref()
-        .ok()
-        .map(|_| t.jcmd("Compiler.CodeHeap_Analytics FreeSpace"));
-    let discard = t.jcmd(analytics::DISCARD);
-    let (Ok(a), Some(Ok(f))) = (aggregate, free) else {
-        return Ok(None);
-    };
-    discard
-        .context("freeing the JVM's analytics snapshot (Compiler.CodeHeap_Analytics discard)")?;
-    // The analytics only add figures: a text hch cannot read is a warning, not a failure.
-    match analytics::parse(&format!("{a}\n{f}")) {
-        Ok(a) => Ok(Some(a)),
-        Err(e) => {
-            eprintln!("hch: warning: no free-space figures: {e}");
-            Ok(None)
-        }
-    }
-}
-
 /// Reads saved outputs.
 pub fn from_files(f: &FileArgs) -> anyhow::Result<Snapshot> {
     let read = |p: &PathBuf| {
@@ -146,19 +69,20 @@ pub fn from_files(f: &FileArgs) -> anyhow::Result<Snapshot> {
     let path = f
         .codecache_file
         .as_ref()
-        .ok_or_else(|| coded(2, "give a TARGET or --codecache-file"))?;
-    let cache =
-        cc::parse(&read(path)?).map_err(|e| coded(5, format!("{}: {e}", path.display())))?;
+        .ok_or_else(|| coded(Code::Usage, "give a TARGET or --codecache-file"))?;
+    let cache = cc::parse(&read(path)?)
+        .map_err(|e| coded(Code::BadInput, format!("{}: {e}", path.display())))?;
     let list = match &f.codelist_file {
         Some(p) => Some(
             parse_codelist(&read(p)?, f.jdk)
-                .map_err(|e| coded(5, format!("{}: {e:#}", p.display())))?,
+                .map_err(|e| coded(Code::BadInput, format!("{}: {e}", p.display())))?,
         ),
         None => None,
     };
     let analytics = match &f.analytics_file {
         Some(p) => Some(
-            analytics::parse(&read(p)?).map_err(|e| coded(5, format!("{}: {e}", p.display())))?,
+            analytics::parse(&read(p)?)
+                .map_err(|e| coded(Code::BadInput, format!("{}: {e}", p.display())))?,
         ),
         None => None,
     };
@@ -166,6 +90,7 @@ pub fn from_files(f: &FileArgs) -> anyhow::Result<Snapshot> {
         cache,
         list,
         analytics,
+        notes: Vec::new(),
     })
 }
 
@@ -186,8 +111,11 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
             let mut t = args.connect.open(spec)?;
             let jdk = feature(t.as_mut());
             let snap = snapshot(t.as_mut(), jdk, true, !args.no_analytics)?;
+            for n in &snap.notes {
+                eprintln!("hch: note: {n}");
+            }
             if stop.load(Ordering::Relaxed) {
-                return Ok(Status(130));
+                return Ok(Status(Code::Interrupted));
             }
             (t.describe(), jdk, snap)
         }
@@ -212,7 +140,11 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     } else {
         print_text(&mut std::io::stdout().lock(), &name, jdk, &r)?;
     }
-    Ok(Status(if r.verdicts.is_empty() { 0 } else { 6 }))
+    Ok(Status(if r.verdicts.is_empty() {
+        Code::Ok
+    } else {
+        Code::Findings
+    }))
 }
 
 /// The text report.

@@ -6,10 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use anyhow::Context;
-use hch_profile::{check, ApplyMode, CheckTarget, Report};
-use hch_target::Target;
+use hch_attach::procfs::{feature_of, update_of};
+use hch_profile::{check, CheckTarget, Report};
+use hch_target::apply::{ApplyMode, Placement};
 
-use crate::exit::{coded, Status};
+use crate::cmd::analyze::DialectArg;
+
+use crate::exit::{coded, Code, Status};
 use crate::target_args::Connect;
 
 /// Examples shown by `hch apply --help`.
@@ -105,13 +108,13 @@ fn run_stack(a: &TargetArgs, what: Stack) -> anyhow::Result<Status> {
     let outcome = match what {
         Stack::Print => {
             println!("{}", hch_target::directives::print(t.as_mut())?.trim_end());
-            return Ok(Status(0));
+            return Ok(Status(Code::Ok));
         }
         Stack::Remove => hch_target::directives::remove(t.as_mut())?,
         Stack::Clear => hch_target::directives::clear(t.as_mut())?,
     };
     print_outcome(&outcome);
-    Ok(Status(0))
+    Ok(Status(Code::Ok))
 }
 
 /// The stack operations without a file.
@@ -132,70 +135,48 @@ fn print_outcome(o: &hch_target::directives::DirectivesOutcome) {
     eprintln!("hch: note: {}", o.note);
 }
 
-/// Checks the file for the target's JVM (hch's rules for its release, and the parser of a JDK
-/// the operator named with `--java`), then adds it; the JVM's own answer is checked after. A
-/// file the JVM would reject is not sent (exit 6). Nothing of the target's is ever executed.
+/// Checks the file for the target's JVM (hch's rules for its release and where it can put hot
+/// code, room on the stack, where the JVM reads the file; and the parser of a JDK the operator
+/// named with `--java`), then adds or replaces; the JVM's own answer and stack are checked
+/// after. Nothing of the target's is ever executed.
 fn run_apply(a: TargetFileArgs, mode: ApplyMode) -> anyhow::Result<Status> {
     let Some(file) = a.file else {
         return Err(coded(
-            2,
+            Code::Usage,
             "give the directives file: `hch directives add TARGET FILE`",
         ));
     };
     let text = read_file(&file)?;
-    let jvm = a
-        .java
-        .as_deref()
-        .map(|j| jvm_verdict(j, &file))
-        .transpose()?;
-    let mut t = a.connect.open(&a.target)?;
-    let info = hch_target::info::JvmInfo::gather(t.as_mut())?;
-    let hot_option = info.hot_code_heap.as_ref().is_some_and(|h| h.enabled);
-    let report = check(
-        &text,
-        CheckTarget {
-            feature: info.feature,
-            hot_option,
-        },
-    );
-    if !report.accepted {
-        print_report(&file, &report);
-    }
-    let mut rejected = !report.accepted;
-    if let Some(v) = &jvm {
+    if let Some(java) = a.java.as_deref() {
+        let v = jvm_verdict(java, &file)?;
         println!("{}", v.describe(&file));
-        rejected |= !v.accepted;
+        if !v.accepted {
+            eprintln!(
+                "hch: {} was not sent to {}: {} rejects it (see above)",
+                file.display(),
+                a.target,
+                java.display()
+            );
+            return Ok(Status(Code::Findings));
+        }
     }
-    if rejected {
-        eprintln!(
-            "hch: {} was not sent to {}: the JVM would reject it (see above)",
-            file.display(),
-            t.describe()
-        );
-        return Ok(Status(6));
-    }
-    if let Some(path) = &a.remote_path {
-        return add_remote_path(t.as_mut(), path, mode);
-    }
-    let outcome = hch_profile::apply(t.as_mut(), &text, mode)?;
-    print_outcome(&outcome);
-    Ok(Status(0))
+    let mut t = a.connect.open(&a.target)?;
+    let ready = crate::apply::ready(t.as_mut(), DialectArg::Stock)?;
+    let placement = match a.remote_path {
+        Some(p) => Placement::RemotePath(p),
+        None => Placement::Placed,
+    };
+    crate::apply::apply_text(t.as_mut(), &ready, &text, mode, placement)
+        .map_err(|e| with_file(e, &file))?;
+    Ok(Status(Code::Ok))
 }
 
-/// Adds a file that already lies on the JVM's host (a remote JVM cannot be sent one).
-fn add_remote_path(t: &mut dyn Target, path: &str, mode: ApplyMode) -> anyhow::Result<Status> {
-    if mode == ApplyMode::Replace {
-        hch_target::directives::clear(t)?;
+/// Prints hch's report for a file the JVM would reject, and keeps the error.
+fn with_file(e: anyhow::Error, file: &Path) -> anyhow::Error {
+    if let Some(hch_target::apply::ApplyError::Rejected { report, .. }) = e.downcast_ref() {
+        print_report(file, report);
     }
-    let command = format!("Compiler.directives_add {path}");
-    let response = t.jcmd(&command)?;
-    println!("{}", response.trim_end());
-    if hch_target::directives::count_in_response(&response).is_none() {
-        let msg = format!("{}: the JVM added nothing from {path}; JDK 22 and later do not say why: check the same file locally with `hch directives check`", t.describe());
-        return Err(coded(4, msg));
-    }
-    eprintln!("hch: note: directives affect compilations that start from now on, not code already compiled");
-    Ok(Status(0))
+    e
 }
 
 /// Largest directives file read: HotSpot itself refuses files over a few MB.
@@ -211,7 +192,7 @@ fn read_file(path: &Path) -> anyhow::Result<String> {
         .with_context(|| format!("reading {}", path.display()))?;
     if bytes.len() as u64 > MAX_FILE {
         return Err(coded(
-            5,
+            Code::BadInput,
             format!(
                 "{}: more than {MAX_FILE} bytes; a directives file that large is surely not one",
                 path.display()
@@ -220,7 +201,7 @@ fn read_file(path: &Path) -> anyhow::Result<String> {
     }
     String::from_utf8(bytes).map_err(|e| {
         coded(
-            5,
+            Code::BadInput,
             format!(
                 "{}: not UTF-8 text at byte {} (directives files are UTF-8 JSON)",
                 path.display(),
@@ -238,18 +219,21 @@ fn run_check(a: CheckArgs) -> anyhow::Result<Status> {
         .clone()
         .or_else(|| std::env::var_os("JAVA_HOME").map(PathBuf::from));
     let jvm = java.map(|j| jvm_verdict(&j, &a.file)).transpose()?;
+    // The JVM's own release, with its update (21.0.8 fixed a parser bug); else JDK 17 and 25.
     let features = match (&a.jdk[..], &jvm) {
-        ([], Some(v)) if v.feature.is_some() => vec![v.feature.unwrap_or(17)],
-        ([], _) => vec![17, 25],
-        (given, _) => given.to_vec(),
+        ([], Some(v)) if v.feature.is_some() => vec![(v.feature.unwrap_or(17), v.update)],
+        ([], _) => vec![(17, None), (25, None)],
+        (given, _) => given.iter().map(|&f| (f, None)).collect(),
     };
     let mut rejected = false;
-    for feature in features {
+    for (feature, update) in features {
         let r = check(
             &text,
             CheckTarget {
                 feature,
+                update,
                 hot_option: a.hot_jvm,
+                dragonwell: false,
             },
         );
         print_report(&a.file, &r);
@@ -261,7 +245,7 @@ fn run_check(a: CheckArgs) -> anyhow::Result<Status> {
     } else {
         println!("(no JDK given: --java JAVA_HOME also runs the JVM's own parser)");
     }
-    Ok(Status(if rejected { 6 } else { 0 }))
+    Ok(Status(if rejected { Code::Findings } else { Code::Ok }))
 }
 
 /// Prints one of hch's verdicts.
@@ -301,6 +285,7 @@ fn print_report(file: &Path, r: &Report) {
 struct JvmVerdict {
     java: PathBuf,
     feature: Option<u32>,
+    update: Option<u32>,
     accepted: bool,
     messages: String,
 }
@@ -350,7 +335,7 @@ fn jvm_verdict(java: &Path, file: &Path) -> anyhow::Result<JvmVerdict> {
         .output()
         .map_err(|e| {
             coded(
-                1,
+                Code::Error,
                 format!("cannot run {}: {e} (give --java a JDK home)", bin.display()),
             )
         })?;
@@ -360,7 +345,7 @@ fn jvm_verdict(java: &Path, file: &Path) -> anyhow::Result<JvmVerdict> {
         // The JVM failed before it read the file (no such JVM, missing libraries in a container).
         let why = format!("{}{}", stdout, vm_errors(&stderr));
         return Err(coded(
-            1,
+            Code::Error,
             format!(
                 "{} did not get to read the file: {}",
                 bin.display(),
@@ -374,10 +359,12 @@ fn jvm_verdict(java: &Path, file: &Path) -> anyhow::Result<JvmVerdict> {
     } else {
         format!("{stdout}{}", vm_errors(&stderr))
     };
-    let feature = release_feature(&bin).or_else(|| version_feature(&stderr));
+    let version = release_version(&bin).or_else(|| launcher_version(&stderr));
+    let version = version.as_deref().unwrap_or("");
     Ok(JvmVerdict {
         java: bin,
-        feature,
+        feature: feature_of(version),
+        update: update_of(version),
         accepted,
         messages,
     })
@@ -396,27 +383,19 @@ fn vm_errors(stderr: &str) -> String {
         .collect()
 }
 
-/// The feature release from the JDK's `release` file (`JAVA_VERSION="17.0.15"`), next to `bin/`.
-fn release_feature(java: &Path) -> Option<u32> {
+/// The version in the JDK's `release` file (`JAVA_VERSION="17.0.15"`), next to `bin/`.
+pub(crate) fn release_version(java: &Path) -> Option<String> {
     let home = std::fs::canonicalize(java)
         .ok()?
         .parent()?
         .parent()?
         .to_path_buf();
     let text = std::fs::read_to_string(home.join("release")).ok()?;
-    let line = text.lines().find_map(|l| l.strip_prefix("JAVA_VERSION="))?;
-    version_feature(&format!("x version {line}"))
+    hch_attach::procfs::release_version(&text)
 }
 
-/// The feature release from `-version`'s first line (`openjdk version "17.0.15" ...`).
-fn version_feature(stderr: &str) -> Option<u32> {
+/// The version in `-version`'s first line (`openjdk version "17.0.15" ...`).
+fn launcher_version(stderr: &str) -> Option<String> {
     let line = stderr.lines().find(|l| l.contains(" version \""))?;
-    let v = line.split('"').nth(1)?;
-    let mut parts = v.split(['.', '-', '+', '_']);
-    let first: u32 = parts.next()?.parse().ok()?;
-    if first == 1 {
-        parts.next()?.parse().ok()
-    } else {
-        Some(first)
-    }
+    Some(line.split('"').nth(1)?.to_string())
 }

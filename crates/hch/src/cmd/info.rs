@@ -5,7 +5,7 @@ use std::io::Write;
 
 use hch_target::info::JvmInfo;
 
-use crate::exit::Status;
+use crate::exit::{Code, Status};
 use crate::output::print_json;
 use crate::target_args::TargetArgs;
 
@@ -35,7 +35,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     } else {
         print_text(&info)?;
     }
-    Ok(Status(0))
+    Ok(Status(Code::Ok))
 }
 
 fn mib(bytes: u64) -> String {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::exit::coded;
+use crate::exit::{coded, Code};
 
 /// The most bytes streamed from stdin, a FIFO or a pipe, or decompressed from gzip.
 pub const MAX_STREAMED: u64 = 4 << 30;
@@ -58,7 +58,7 @@ enum Kind {
 fn kind_of(t: std::fs::FileType, label: &Path) -> anyhow::Result<Kind> {
     let refuse = |what: &str| {
         coded(
-            5,
+            Code::BadInput,
             format!(
                 "{}: is {what}, not a recording or collapsed-stacks file: give a file, or `-` to read stdin",
                 label.display()
@@ -89,7 +89,7 @@ fn open_path(path: &Path) -> anyhow::Result<(File, Kind)> {
     let after = kind_of(file.metadata().with_context(io)?.file_type(), path)?;
     if before != after {
         return Err(coded(
-            5,
+            Code::BadInput,
             format!("{}: changed type while being opened", path.display()),
         ));
     }
@@ -122,7 +122,7 @@ fn streamed(from: File, label: &Path) -> anyhow::Result<File> {
         .with_context(|| format!("{}: {what}", label.display()))?;
     if n > MAX_STREAMED {
         return Err(coded(
-            5,
+            Code::BadInput,
             format!(
                 "{}: more than {MAX_STREAMED} bytes streamed in (the limit for stdin, FIFOs and pipes): save it to a file and give its path",
                 label.display()
@@ -151,11 +151,15 @@ fn gunzipped(file: File, label: &Path) -> anyhow::Result<File> {
     }
     let mut tmp = tempfile::tempfile().context("creating a temporary file")?;
     let gz = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(&file));
-    let n = copy_capped(gz, &mut tmp, MAX_STREAMED)
-        .map_err(|e| coded(5, format!("{}: not valid gzip data: {e}", label.display())))?;
+    let n = copy_capped(gz, &mut tmp, MAX_STREAMED).map_err(|e| {
+        coded(
+            Code::BadInput,
+            format!("{}: not valid gzip data: {e}", label.display()),
+        )
+    })?;
     if n > MAX_STREAMED {
         return Err(coded(
-            5,
+            Code::BadInput,
             format!(
                 "{}: decompresses to more than {MAX_STREAMED} bytes (the limit for gzip input): decompress it to a file first",
                 label.display()
@@ -185,7 +189,7 @@ pub(crate) fn read_head(file: &File, buf: &mut [u8]) -> std::io::Result<usize> {
 /// mistake (a recording not written yet, a wrong path in a script).
 fn empty(label: &Path, when: &str) -> anyhow::Error {
     coded(
-        5,
+        Code::BadInput,
         format!(
             "{}: empty{when}: not a recording (a JFR file starts with FLR) nor collapsed stacks",
             label.display()

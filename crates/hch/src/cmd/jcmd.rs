@@ -5,7 +5,7 @@ use std::io::Write;
 
 use hch_target::{LocalTarget, OpenOptions, TargetError};
 
-use crate::exit::Status;
+use crate::exit::{Code, Status};
 use crate::target_args::TargetArgs;
 
 /// Examples shown by `hch jcmd --help`.
@@ -97,12 +97,12 @@ fn print_answer(target: &str, answer: Answer) -> anyhow::Result<Status> {
     let status = match answer {
         Ok(output) => {
             out.write_all(&output)?;
-            Status(0)
+            Status(Code::Ok)
         }
         Err(complaint) => {
             out.flush()?;
             eprintln!("{}", complaint.trim_end());
-            Status(4)
+            Status(Code::JvmFailed)
         }
     };
     out.flush()?;

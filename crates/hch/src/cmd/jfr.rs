@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use hch_jfr::{summarize, JfrFile, Summary};
 
-use crate::exit::Status;
+use crate::exit::{Code, Status};
 use crate::output::print_json;
 
 /// Examples shown by `hch jfr --help`.
@@ -78,7 +78,7 @@ fn summary(files: &[PathBuf], json: bool) -> anyhow::Result<Status> {
         Some(e) => {
             Err(anyhow::Error::new(e).context("the results above cover the complete chunks only"))
         }
-        None => Ok(Status(0)),
+        None => Ok(Status(Code::Ok)),
     }
 }
 
@@ -131,5 +131,5 @@ fn print(events: &[String], files: &[PathBuf]) -> anyhow::Result<Status> {
         r.with_context(|| format!("printing events of {}", f.display()))?;
     }
     out.flush()?;
-    Ok(Status(0))
+    Ok(Status(Code::Ok))
 }

@@ -4,16 +4,17 @@ use std::io::Write;
 
 use hch_attach::JvmProcess;
 
-use crate::exit::Status;
+use crate::exit::{Code, Status};
 use crate::output::print_json;
 
 /// Examples shown by `hch list --help`.
 pub const EXAMPLES: &str = "\
 Examples:
-  hch list            a table: pid, namespace pid, user, JDK, where, attachable, main class
+  hch list            a table: pid, namespace pid, user, JDK, where, attachable, hch agent, main class
   hch list --json     the same as JSON
 
 A process is a JVM when libjvm.so is mapped into it. NSPID is the pid inside its container.
+AGENT is `loaded` when hch's agent library is mapped (hch agent status PID tells whether it runs).
 Run as root to see every user's JVMs with their details.";
 
 /// Arguments of `hch list`.
@@ -35,14 +36,16 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     if jvms.is_empty() && !rustix::process::geteuid().is_root() {
         eprintln!("hch: no JVMs found; other users' JVMs show only to root");
     }
-    Ok(Status(0))
+    Ok(Status(Code::Ok))
 }
 
 /// One row of cells per JVM, columns padded to the widest cell.
 fn print_table(jvms: &[JvmProcess]) -> std::io::Result<()> {
     let unknown = || "?".to_string();
-    let mut rows =
-        vec![["PID", "NSPID", "USER", "JDK", "WHERE", "ATTACH", "MAIN"].map(String::from)];
+    let mut rows = vec![[
+        "PID", "NSPID", "USER", "JDK", "WHERE", "ATTACH", "AGENT", "MAIN",
+    ]
+    .map(String::from)];
     for j in jvms {
         rows.push([
             j.pid.to_string(),
@@ -56,10 +59,11 @@ fn print_table(jvms: &[JvmProcess]) -> std::io::Result<()> {
             }
             .to_string(),
             j.attach.describe().to_string(),
+            if j.agent { "loaded" } else { "-" }.to_string(),
             j.main.clone().unwrap_or_else(unknown),
         ]);
     }
-    let widths: Vec<usize> = (0..7)
+    let widths: Vec<usize> = (0..8)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = std::io::stdout().lock();

@@ -1,8 +1,10 @@
 //! One module per subcommand; each has `Args`, `EXAMPLES` and `run`.
 
+pub mod agent;
 pub mod analyze;
 pub mod codecache;
 pub mod directives;
+pub mod exporter;
 pub mod info;
 pub mod inputs;
 pub mod jcmd;

@@ -13,7 +13,7 @@ use hch_target::jfr::RecordOptions;
 use serde::Serialize;
 
 use crate::cmd::codecache::{feature, from_files, snapshot, FileArgs, Snapshot};
-use crate::exit::{coded, Status};
+use crate::exit::{coded, Code, Status};
 use crate::target_args::Connect;
 
 /// Examples shown by `hch sparseness --help`.
@@ -73,16 +73,18 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         }
         None => from_files(&args.files)?,
     };
-    let list = snap
-        .list
-        .as_ref()
-        .ok_or_else(|| coded(2, "give a TARGET or --codelist-file (and --codecache-file)"))?;
+    let list = snap.list.as_ref().ok_or_else(|| {
+        coded(
+            Code::Usage,
+            "give a TARGET or --codelist-file (and --codecache-file)",
+        )
+    })?;
     let hot = match (&recording, &args.profile) {
         (Some(bytes), _) => {
             hot_from_recording(bytes.clone(), Path::new("live recording"), list, args.top)?
         }
         (None, Some(path)) => hot_methods(path, list, args.top)?,
-        (None, None) => return Err(coded(2, "give --profile FILE or --duration D")),
+        (None, None) => return Err(coded(Code::Usage, "give --profile FILE or --duration D")),
     };
     let s = sparse::join(list, &snap.cache, &hot);
     if let Some(path) = &args.svg {
@@ -103,7 +105,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
             args.svg.as_deref(),
         )?;
     }
-    Ok(Status(0))
+    Ok(Status(Code::Ok))
 }
 
 /// Records the target with JFR (CPU samples only); nothing is left running or on disk after.
@@ -134,7 +136,7 @@ fn hot_methods(
         return from_directives(path, &String::from_utf8_lossy(&head));
     }
     let a = hch_profile::from_recordings(&[path.to_path_buf()], &profile_options(list, top))
-        .map_err(|e| coded(5, format!("{}: {e}", path.display())))?;
+        .map_err(|e| coded(Code::BadInput, format!("{}: {e}", path.display())))?;
     Ok(hot_of(&a))
 }
 
@@ -145,8 +147,14 @@ fn hot_from_recording(
     list: &hch_codecache::codelist::Codelist,
     top: usize,
 ) -> anyhow::Result<Vec<HotMethod>> {
-    let a = hch_profile::from_live_recording(bytes, source, &profile_options(list, top))
-        .map_err(|e| coded(5, format!("live recording: {e}")))?;
+    let a = hch_profile::from_live_recording(bytes, source, &profile_options(list, top)).map_err(
+        |e| {
+            coded(
+                Code::BadInput,
+                format!("live recording: {}", hch_target::with_causes(&e)),
+            )
+        },
+    )?;
     Ok(hot_of(&a))
 }
 
@@ -168,25 +176,14 @@ fn profile_options(
 
 /// Hot blobs as hot methods, hottest first.
 fn hot_of(a: &hch_profile::Analysis) -> Vec<HotMethod> {
-    a.hot
-        .blobs
-        .iter()
-        .map(|b| HotMethod {
-            method: MethodRef {
-                class: b.method.class.clone(),
-                name: b.method.name.clone(),
-                descriptor: b.method.descriptor.clone(),
-            },
-            samples: b.samples,
-        })
-        .collect()
+    a.hot.hot_methods()
 }
 
 /// The `match` patterns of a directives file, one sample each (directives carry no weights).
 fn from_directives(path: &Path, text: &str) -> anyhow::Result<Vec<HotMethod>> {
     let v = hch_profile::json::parse(text, false).map_err(|e| {
         coded(
-            5,
+            Code::BadInput,
             format!(
                 "{}:{}:{}: {}",
                 path.display(),
@@ -200,7 +197,7 @@ fn from_directives(path: &Path, text: &str) -> anyhow::Result<Vec<HotMethod>> {
     collect_patterns(&v, &mut out);
     if out.is_empty() {
         return Err(coded(
-            5,
+            Code::BadInput,
             format!(
                 "{}: no `match` patterns of whole methods found",
                 path.display()

@@ -10,7 +10,7 @@ use hch_codecache::watch::{Alert, Subject, WatchOptions, Watcher};
 use serde::Serialize;
 
 use crate::cmd::codecache::{feature, snapshot, Snapshot};
-use crate::exit::{coded, Status};
+use crate::exit::{coded, Code, Status};
 use crate::http;
 use crate::target_args::{target_arg, Connect};
 
@@ -80,7 +80,10 @@ enum Line<'a> {
 /// Runs `hch watch`.
 pub fn run(args: Args) -> anyhow::Result<Status> {
     if args.every.is_zero() || args.codelist_every == 0 {
-        return Err(coded(2, "--every and --codelist-every must be above zero"));
+        return Err(coded(
+            Code::Usage,
+            "--every and --codelist-every must be above zero",
+        ));
     }
     let stop = crate::cancel::on_interrupt()?;
     let metrics = Arc::new(Mutex::new(String::new()));
@@ -111,7 +114,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
             new.extend(w.observe_codelist(now, l));
         }
         // Metrics first, so a scrape after an alert line sees the alert.
-        *metrics.lock().unwrap_or_else(|p| p.into_inner()) = w.prometheus();
+        *metrics.lock().unwrap_or_else(|p| p.into_inner()) = exposition(&w, &args.target);
         print_tick(&mut out, &args, now, &snap, &new)?;
         raised.extend(new);
         tick += 1;
@@ -129,7 +132,11 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         start.elapsed().as_secs_f64(),
         tick,
     )?;
-    Ok(Status(if raised.is_empty() { 0 } else { 6 }))
+    Ok(Status(if raised.is_empty() {
+        Code::Ok
+    } else {
+        Code::Findings
+    }))
 }
 
 /// Sleeps in small steps so Ctrl-C and the end of `--for` are seen at once.
@@ -274,11 +281,23 @@ fn final_report(
     Ok(())
 }
 
+/// The metrics of the watched JVM, named as `hch exporter` names them, labelled by target.
+fn exposition(w: &Watcher, target: &str) -> String {
+    let figures = crate::metrics::JvmFigures {
+        labels: vec![("target".to_string(), target.to_string())],
+        attachable: true,
+        up: true,
+        watcher: Some(w),
+        ..Default::default()
+    };
+    crate::metrics::encode_all(&[figures], false)
+}
+
 /// Serves the latest metrics text (what the loop stores after each tick) over HTTP.
 fn serve(addr: &str, metrics: Arc<Mutex<String>>) -> anyhow::Result<http::Server> {
     let handler: http::Handler =
         Arc::new(move || metrics.lock().unwrap_or_else(|p| p.into_inner()).clone());
-    let server = http::serve(addr, handler).map_err(|e| coded(1, format!("{e:#}")))?;
+    let server = http::serve(addr, handler).map_err(|e| coded(Code::Error, format!("{e:#}")))?;
     eprintln!(
         "serving Prometheus metrics on http://{}/metrics",
         server.local_addr()

@@ -12,7 +12,7 @@ use anyhow::Context;
 use hch_jit::{Options, Read, StormOptions};
 
 use crate::cmd::inputs;
-use crate::exit::{coded, Status};
+use crate::exit::{coded, Code, Status};
 use crate::target_args::Connect;
 
 /// Examples shown by `hch jit --help`.
@@ -98,7 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     }
     match error {
         Some(e) => Err(anyhow::Error::new(e).context("the results above cover what could be read")),
-        None => Ok(Status(0)),
+        None => Ok(Status(Code::Ok)),
     }
 }
 
@@ -111,7 +111,7 @@ fn is_live(input: &str) -> bool {
 fn read_input(path: &Path) -> anyhow::Result<Read> {
     if path.as_os_str() != "-" && !path.exists() {
         return Err(coded(
-            2,
+            Code::Usage,
             format!(
                 "{}: no such file, and not a PID or HOST:PORT of a JVM",
                 path.display()
