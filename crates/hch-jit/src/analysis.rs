@@ -250,10 +250,12 @@ fn hot_share(hot: &HashMap<&str, Option<f64>>, name: &str) -> Option<Option<f64>
         return None;
     }
     hot.get(name).copied().or_else(|| {
+        // Only a name without a descriptor (a log's) matches by name alone.
         let bare = name.split('(').next().unwrap_or(name);
+        let loose = |h: &str| !h.contains('(') || !name.contains('(');
         let mut matches = hot
             .iter()
-            .filter(|(h, _)| h.split('(').next() == Some(bare));
+            .filter(|(h, _)| loose(h) && h.split('(').next() == Some(bare));
         let first = matches.next()?;
         Some(matches.fold(*first.1, |a, (_, p)| match (a, p) {
             (Some(a), Some(p)) => Some(a.max(*p)),
@@ -544,4 +546,22 @@ fn heaps(t: &Timeline) -> Vec<HeapSummary> {
             capacity: s.iter().filter_map(|x| x.capacity).max(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hot_methods_match_by_descriptor_unless_one_has_none() {
+        let hot: HashMap<&str, Option<f64>> = [("A.f(I)V", Some(5.0)), ("B.g", None)].into();
+        assert_eq!(hot_share(&hot, "A.f(I)V"), Some(Some(5.0)));
+        assert_eq!(hot_share(&hot, "A.f(J)V"), None, "another overload");
+        assert_eq!(hot_share(&hot, "A.f"), Some(Some(5.0)), "a log's name");
+        assert_eq!(
+            hot_share(&hot, "B.g()V"),
+            Some(None),
+            "a directive's pattern"
+        );
+    }
 }

@@ -34,6 +34,10 @@ fn capture(jdk: Jdk) -> Capture {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let classes = hch_testkit::compile(&jdk, &hch_testkit::workload_source("Deopt"));
+    // hch jit's own settings: the JIT events and samples (JDK 11 has no `event#setting=` option).
+    let jfc = dir.join("jit.jfc");
+    let settings = hch_jit::record_options(Duration::from_secs(600), Duration::from_millis(20));
+    std::fs::write(&jfc, settings.settings_xml()).unwrap();
     let c = Capture {
         jfr: dir.join("rec.jfr"),
         xml: dir.join("compilation.xml"),
@@ -50,8 +54,9 @@ fn capture(jdk: Jdk) -> Capture {
         .arg(format!("-Xlog:jit*=debug:file={}", c.xlog.display()))
         .arg("-XX:+PrintCompilation")
         .arg(format!(
-            "-XX:StartFlightRecording:filename={},settings=profile,jdk.Compilation#threshold=0ms",
-            c.jfr.display()
+            "-XX:StartFlightRecording:filename={},settings={}",
+            c.jfr.display(),
+            jfc.display()
         ))
         .args(["Deopt", "800", "exit"])
         .current_dir(&dir)
@@ -147,6 +152,10 @@ fn reasons(m: &hch_jit::Method) -> BTreeMap<String, usize> {
 #[test]
 fn jfr_deopts_have_their_reasons_and_match_the_jdks_jfr_print() {
     for c in captures() {
+        if c.jdk.feature < 14 {
+            hch_testkit::skip(&c.jdk, "jdk.Deoptimization exists from JDK 14 on");
+            continue;
+        }
         let (t, e) = read(&c.jfr);
         assert!(e.is_none(), "{}: {e:?}", c.jdk.label());
         assert_planned_deopts(&t, &c.jdk, "JFR");
@@ -216,15 +225,21 @@ fn logcompilation_and_xlog_of_real_jvms_parse() {
         let versions: usize = l.methods.iter().map(|m| m.versions.len()).sum();
         assert_eq!(versions, compiles, "{}", c.jdk.label());
 
-        // PrintCompilation on stdout, mixed with the workload's own lines.
+        // PrintCompilation on stdout, mixed with the workload's own lines; compiler threads
+        // print without a lock, so two lines can also run into each other: such a line is
+        // skipped and reported, the others are read.
         let (p, e) = read(&c.stdout);
-        assert!(e.is_none(), "{}: {e:?}", c.jdk.label());
+        let skipped = match &e {
+            None => 0,
+            Some(hch_jit::Error::BadRecord { more, .. }) => 1 + *more as usize,
+            Some(other) => panic!("{}: {other}", c.jdk.label()),
+        };
         assert_eq!(p.source.format, Some(Format::PrintCompilation));
+        // A compile line printed into one of the workload's own (six) lines is lost there.
         let versions: usize = p.methods.iter().map(|m| m.versions.len()).sum();
-        assert_eq!(
-            versions,
-            compiles,
-            "{}: the same compiles as the log",
+        assert!(
+            versions <= compiles && versions + 6 + 2 * skipped >= compiles,
+            "{}: {versions} compiles on stdout ({skipped} lines skipped), {compiles} in the log",
             c.jdk.label()
         );
     }
