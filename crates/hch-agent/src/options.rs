@@ -231,25 +231,7 @@ fn percent(key: &str, v: &str) -> Result<f64, OptionError> {
     }
 }
 
-/// `8M`, `512K`, `1G`, `4096` (binary units; a trailing `B`/`iB` is fine).
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s
-        .trim()
-        .trim_end_matches(['B', 'b'])
-        .trim_end_matches(['i', 'I']);
-    let (num, mult) = match t.chars().last() {
-        Some('K' | 'k') => (&t[..t.len() - 1], 1u64 << 10),
-        Some('M' | 'm') => (&t[..t.len() - 1], 1 << 20),
-        Some('G' | 'g') => (&t[..t.len() - 1], 1 << 30),
-        _ => (t, 1),
-    };
-    let n: u64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a size such as 8M, 512K or 4096"))?;
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("`{s}` is too large"))
-}
+pub use hch_profile::hotset::parse_size;
 
 fn size(key: &str, v: &str) -> Result<u64, OptionError> {
     parse_size(v).map_err(|e| bad(key, e))
