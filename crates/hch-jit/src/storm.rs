@@ -6,7 +6,7 @@
 //!   recompiles of methods it never saw warming up. Creating the recorder retransforms its
 //!   event classes through JVMTI; code compiled before that has no evol dependencies recorded,
 //!   so the first redefinition marks *all* compiled code for deoptimization (JDK-8324241 fixed
-//!   it in 23; `../shared/research/peers/hot-code-heaps.md`).
+//!   it in 23; README, "What profiling costs the JVM").
 //! - **A class redefinition** (a `jdk.RedefineClasses`/`RetransformClasses` event or a
 //!   `Marked all nmethods for deopt` log line just before).
 //! - **Classes that break class-hierarchy assumptions** (`dependency_failed` just before).

@@ -122,7 +122,7 @@ mod tests {
         }
     }
 
-    /// The real async-profiler output quoted in the research report (`outputs/ap-flat12-ann.txt`,
+    /// A real async-profiler flat output (`-o flat=12 -a`, captured on JDK 17 during research,
     /// first three rows): same counters, samples and names must give the same bytes.
     #[test]
     fn matches_async_profiler_flat_text_byte_for_byte() {

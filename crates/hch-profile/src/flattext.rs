@@ -99,7 +99,7 @@ pub fn read(profile: &mut Profile, source: &Path, r: impl BufRead) -> Result<(),
 mod tests {
     use super::*;
 
-    /// The real async-profiler output quoted in the research report (`ap-flat12-ann.txt`,
+    /// A real async-profiler flat output (`-o flat=12 -a`, captured on JDK 17 during research,
     /// first rows).
     const FLAT: &str = "--- Execution profile ---\nTotal samples       : 2755\n\n          ns  percent  samples  top\n  ----------  -------  -------  ---\n    93338381    3.33%       92  itable stub\n    81687235    2.92%       71  finish_task_switch.isra.0_[k]\n    27200022    0.97%       27  java.util.concurrent.atomic.AtomicLong.compareAndSet_[i]\n    20000000    0.73%       20  Foo.bar_[j]\n";
 

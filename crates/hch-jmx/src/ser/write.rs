@@ -35,7 +35,7 @@ struct Class {
     super_class: Option<&'static str>,
 }
 
-// serialVersionUIDs verified on JDK 17 and 25 (research/jmx/captures/serialuids-*.txt).
+// serialVersionUIDs verified on JDK 17 and 25 (captured from the JDKs' own serialization during research).
 const CLASSES: &[Class] = &[
     Class {
         name: "javax.management.ObjectName",
