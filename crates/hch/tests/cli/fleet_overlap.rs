@@ -68,18 +68,17 @@ fn two_differently_loaded_jvms_merge_by_weight_and_report_their_overlap() {
         hch(&["analyze", h, "--json"]),
     ];
     let (nl, nh) = (total(&alone[0]), total(&alone[1]));
-    assert!(
-        nl > 0 && nh > nl,
-        "{nl} {nh}: the heavier JVM has more samples"
-    );
+    // Three threads on two cores do not always give more samples than one (JFR samples a few
+    // threads per period): the merge only needs both to have samples.
+    assert!(nl > 0 && nh > 0, "{nl} {nh}: both JVMs have samples");
 
     let by_samples = hch(&["analyze", l, h, "--json", "--weight", "samples"]);
     assert_eq!(total(&by_samples), nl + nh);
     let equal = hch(&["analyze", l, h, "--json", "--weight", "equal"]);
     assert_eq!(
         total(&equal),
-        2 * nh,
-        "the light JVM is scaled up to the heavy one"
+        2 * nl.max(nh),
+        "the smaller instance is scaled up to the larger one"
     );
 
     // The overlap report, against the two hot sets computed alone.
