@@ -184,7 +184,18 @@ pub fn on_attach(vm: JavaVm, text: &str) -> jint {
         eprintln!("hch-agent: load refused: the attaching thread has no JNI environment");
         return JNI_ERR;
     };
-    let (rc, answer) = attach_request(vm, env, text.trim());
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix("relayout ") {
+        // `hch compact`: its own thread; the answer is all the JVM's output shows of it.
+        let (rc, answer) = match crate::compact::start(vm, rest) {
+            Ok(a) => (JNI_OK, a),
+            Err(e) => (JNI_ERR, format!("relayout refused: {e}")),
+        };
+        let stamped = format!("{} {answer}", status::epoch_ms(SystemTime::now()));
+        let _ = inproc::set_property(env, ANSWER_PROPERTY, &stamped);
+        return rc;
+    }
+    let (rc, answer) = attach_request(vm, env, text);
     match get() {
         Some(a) => a.log.line(&answer),
         None => eprintln!("hch-agent: {answer}"),

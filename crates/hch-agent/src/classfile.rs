@@ -11,6 +11,8 @@ pub const ACC_PUBLIC: u16 = 0x0001;
 pub const ACC_FINAL: u16 = 0x0010;
 /// `ACC_SUPER` (always set on classes since Java 1.0.2).
 pub const ACC_SUPER: u16 = 0x0020;
+/// `ACC_STATIC`.
+pub const ACC_STATIC: u16 = 0x0008;
 /// `ACC_NATIVE`.
 pub const ACC_NATIVE: u16 = 0x0100;
 
@@ -75,6 +77,8 @@ pub struct ClassSpec<'a> {
     pub interfaces: &'a [&'a str],
     /// Its `native` methods: name and descriptor.
     pub natives: &'a [(&'a str, &'a str)],
+    /// Its `static native` methods: name and descriptor.
+    pub static_natives: &'a [(&'a str, &'a str)],
 }
 
 /// The class file bytes: the class, a public no-argument constructor, the public native
@@ -88,10 +92,16 @@ pub fn write(spec: &ClassSpec<'_>) -> Vec<u8> {
     let void = pool.utf8("()V");
     let code_attr = pool.utf8("Code");
     let super_init = pool.method_ref(spec.super_class, "<init>", "()V");
-    let natives: Vec<(u16, u16)> = spec
+    let natives: Vec<(u16, u16, u16)> = spec
         .natives
         .iter()
-        .map(|(n, d)| (pool.utf8(n), pool.utf8(d)))
+        .map(|(n, d)| (ACC_PUBLIC | ACC_NATIVE, n, d))
+        .chain(
+            spec.static_natives
+                .iter()
+                .map(|(n, d)| (ACC_PUBLIC | ACC_STATIC | ACC_NATIVE, n, d)),
+        )
+        .map(|(f, n, d)| (f, pool.utf8(n), pool.utf8(d)))
         .collect();
 
     let mut out = Vec::new();
@@ -110,8 +120,8 @@ pub fn write(spec: &ClassSpec<'_>) -> Vec<u8> {
     out.extend_from_slice(&0u16.to_be_bytes()); // fields
     out.extend_from_slice(&(natives.len() as u16 + 1).to_be_bytes());
     constructor(&mut out, init, void, code_attr, super_init);
-    for (name, desc) in natives {
-        for v in [ACC_PUBLIC | ACC_NATIVE, name, desc, 0] {
+    for (flags, name, desc) in natives {
+        for v in [flags, name, desc, 0] {
             out.extend_from_slice(&v.to_be_bytes());
         }
     }
@@ -149,6 +159,7 @@ mod tests {
             super_class: "java/lang/Object",
             interfaces: &["java/lang/Runnable"],
             natives: &[("run", "()V")],
+            static_natives: &[],
         });
         assert_eq!(&bytes[..8], &[0xCA, 0xFE, 0xBA, 0xBE, 0, 0, 0, 52]);
         // Pool: a/B, Class, Object, Class, Runnable, Class, <init>, ()V, Code, NameAndType,

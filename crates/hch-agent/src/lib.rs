@@ -35,12 +35,15 @@ pub mod reconcile;
 pub mod status;
 
 mod agent;
+mod compact;
 mod cycle;
 mod ffi;
 mod files;
 mod inproc;
 mod log;
 mod mbean;
+mod relayout;
+mod whitebox;
 
 pub use agent::{ANSWER_PROPERTY, EXIT_WAIT};
 pub use options::{DialectChoice, OptionError, Options};

@@ -149,6 +149,7 @@ pub fn class_bytes() -> Vec<u8> {
         super_class: "java/lang/Object",
         interfaces: &["javax/management/DynamicMBean"],
         natives: &NATIVES,
+        static_natives: &[],
     })
 }
 

@@ -52,6 +52,7 @@ pub struct NativeMethod {
 mod slot {
     pub const DEFINE_CLASS: usize = 5;
     pub const FIND_CLASS: usize = 6;
+    pub const TO_REFLECTED_METHOD: usize = 9;
     pub const THROW_NEW: usize = 14;
     pub const EXCEPTION_OCCURRED: usize = 15;
     pub const EXCEPTION_CLEAR: usize = 17;
@@ -62,10 +63,14 @@ mod slot {
     pub const GET_METHOD_ID: usize = 33;
     pub const CALL_OBJECT_METHOD_A: usize = 36;
     pub const CALL_BOOLEAN_METHOD_A: usize = 39;
+    pub const CALL_LONG_METHOD_A: usize = 54;
     pub const CALL_VOID_METHOD_A: usize = 63;
     pub const GET_STATIC_METHOD_ID: usize = 113;
     pub const CALL_STATIC_OBJECT_METHOD_A: usize = 116;
     pub const CALL_STATIC_BOOLEAN_METHOD_A: usize = 119;
+    pub const CALL_STATIC_INT_METHOD_A: usize = 131;
+    pub const CALL_STATIC_LONG_METHOD_A: usize = 134;
+    pub const CALL_STATIC_VOID_METHOD_A: usize = 143;
     pub const NEW_STRING: usize = 163;
     pub const GET_STRING_LENGTH: usize = 164;
     pub const GET_ARRAY_LENGTH: usize = 171;
@@ -76,6 +81,7 @@ mod slot {
     pub const GET_STRING_REGION: usize = 220;
     pub const EXCEPTION_CHECK: usize = 228;
     // struct JNIInvokeInterface_
+    pub const VM_DETACH: usize = 5;
     pub const VM_GET_ENV: usize = 6;
     pub const VM_ATTACH_DAEMON: usize = 7;
 }
@@ -139,6 +145,16 @@ impl JavaVm {
         }
         // SAFETY: GetEnv returned the current thread's JNIEnv.
         Some(unsafe { Env::from_raw(env.cast()) })
+    }
+
+    /// Detaches the calling thread (attached by [`JavaVm::attach_daemon`]) before it ends; its
+    /// local references go with it.
+    pub fn detach(&self) {
+        // SAFETY: DetachCurrentThread(JavaVM*) -> jint; called by a thread with no Java frames.
+        unsafe {
+            let f: unsafe extern "system" fn(RawVm) -> jint = function(*self.0, slot::VM_DETACH);
+            f(self.0);
+        }
     }
 
     /// Attaches the calling thread as a daemon (it never holds up the JVM's exit) named
@@ -212,6 +228,44 @@ impl<'a> Local<'a> {
 /// A method id with the class it belongs to checked at lookup.
 #[derive(Debug, Clone, Copy)]
 pub struct Method(jmethodID);
+
+impl Method {
+    /// Wraps a method id JVMTI returned (valid while its class is loaded).
+    ///
+    /// # Safety
+    /// `id` must be a jmethodID of a loaded class.
+    pub unsafe fn from_raw(id: jmethodID) -> Method {
+        Method(id)
+    }
+}
+
+/// What a static call returns, by the JNI function that makes it.
+#[derive(Debug, Clone, Copy)]
+pub enum Ret {
+    /// `CallStaticVoidMethodA`.
+    Void,
+    /// `CallStaticIntMethodA`.
+    Int,
+    /// `CallStaticLongMethodA`.
+    Long,
+    /// `CallStaticBooleanMethodA`.
+    Boolean,
+    /// `CallStaticObjectMethodA`.
+    Object,
+}
+
+/// A static call's result.
+#[derive(Debug, Clone, Copy)]
+pub enum Value<'a> {
+    /// Nothing.
+    Void,
+    /// An `int` or a `boolean` (0/1).
+    Int(i32),
+    /// A `long`.
+    Long(i64),
+    /// An object (`None` for null).
+    Object(Option<Local<'a>>),
+}
 
 /// Arguments of Java calls.
 pub mod arg {
@@ -574,6 +628,98 @@ impl<'a> Env<'a> {
         Ok(z != 0)
     }
 
+    /// A static method of a class already in hand.
+    pub fn static_method(&self, class: Local<'a>, name: &str, sig: &str) -> JResult<Method> {
+        self.method_id(class, name, sig, true)
+    }
+
+    /// Calls a static method found with [`Env::static_method`]; `ret` names its return type.
+    pub fn call_static(
+        &self,
+        class: Local<'a>,
+        m: Method,
+        ret: Ret,
+        args: &[jvalue],
+        what: &str,
+    ) -> JResult<Value<'a>> {
+        type F<R> = unsafe extern "system" fn(RawEnv, jobject, jmethodID, *const jvalue) -> R;
+        let (c, a) = (class.raw, args.as_ptr());
+        // SAFETY: CallStatic<Type>MethodA(JNIEnv*, jclass, jmethodID, const jvalue*); the
+        // method belongs to `class`, and the caller matches `ret` and `args` to its descriptor.
+        let v = unsafe {
+            match ret {
+                Ret::Void => {
+                    self.f::<F<()>>(slot::CALL_STATIC_VOID_METHOD_A)(self.raw, c, m.0, a);
+                    Value::Void
+                }
+                Ret::Int => Value::Int(self.f::<F<jint>>(slot::CALL_STATIC_INT_METHOD_A)(
+                    self.raw, c, m.0, a,
+                )),
+                Ret::Boolean => Value::Int(i32::from(self
+                    .f::<F<u8>>(slot::CALL_STATIC_BOOLEAN_METHOD_A)(
+                    self.raw, c, m.0, a
+                ))),
+                Ret::Long => Value::Long(self.f::<F<i64>>(slot::CALL_STATIC_LONG_METHOD_A)(
+                    self.raw, c, m.0, a,
+                )),
+                Ret::Object => Value::Object(self.local(
+                    self.f::<F<jobject>>(slot::CALL_STATIC_OBJECT_METHOD_A)(self.raw, c, m.0, a),
+                )),
+            }
+        };
+        self.check(what)?;
+        Ok(v)
+    }
+
+    /// The `java.lang.reflect.Method` (or `Constructor`) of a method id.
+    pub fn reflected(&self, class: Local<'a>, m: Method, is_static: bool) -> JResult<Local<'a>> {
+        // SAFETY: ToReflectedMethod(JNIEnv*, jclass, jmethodID, jboolean) -> jobject; the
+        // method belongs to `class` (JVMTI listed it among the class's methods).
+        let raw = unsafe {
+            self.f::<unsafe extern "system" fn(RawEnv, jobject, jmethodID, u8) -> jobject>(
+                slot::TO_REFLECTED_METHOD,
+            )(self.raw, class.raw, m.0, u8::from(is_static))
+        };
+        self.check("ToReflectedMethod")?;
+        self.local(raw)
+            .ok_or_else(|| JavaError("ToReflectedMethod failed".into()))
+    }
+
+    /// `((Number) obj).longValue()`: unboxes an Integer or a Long.
+    pub fn number(&self, obj: Local<'a>) -> JResult<i64> {
+        let c = self.find_class("java/lang/Number")?;
+        let m = self.method_id(c, "longValue", "()J", false)?;
+        // SAFETY: CallLongMethodA(JNIEnv*, jobject, jmethodID, const jvalue*) -> jlong; no
+        // arguments.
+        let v = unsafe {
+            self.f::<unsafe extern "system" fn(RawEnv, jobject, jmethodID, *const jvalue) -> i64>(
+                slot::CALL_LONG_METHOD_A,
+            )(self.raw, obj.raw, m.0, ptr::null())
+        };
+        self.check("Number.longValue")?;
+        Ok(v)
+    }
+
+    /// The length of any array.
+    pub fn array_length(&self, array: Local<'a>) -> JResult<usize> {
+        // SAFETY: GetArrayLength(JNIEnv*, jarray) -> jsize.
+        let len = unsafe {
+            self.f::<unsafe extern "system" fn(RawEnv, jobject) -> jint>(slot::GET_ARRAY_LENGTH)(
+                self.raw, array.raw,
+            )
+        };
+        self.check("GetArrayLength")?;
+        Ok(usize::try_from(len).unwrap_or(0))
+    }
+
+    /// Wraps a local reference JVMTI returned to this thread.
+    ///
+    /// # Safety
+    /// `raw` must be a live local reference of this thread's current frame, or null.
+    pub unsafe fn wrap(&self, raw: jobject) -> Option<Local<'a>> {
+        self.local(raw)
+    }
+
     /// Whether `obj` is an instance of `class`.
     pub fn is_instance_of(&self, obj: Local<'a>, class: &str) -> JResult<bool> {
         let c = self.find_class(class)?;
@@ -671,6 +817,20 @@ impl<'a> Env<'a> {
             out.push(self.local(raw));
         }
         Ok(out)
+    }
+
+    /// One element of an object array (`None` for null); an index out of bounds is an error.
+    pub fn element(&self, array: Local<'a>, i: usize) -> JResult<Option<Local<'a>>> {
+        let i = jint::try_from(i).map_err(|_| JavaError("index too large".into()))?;
+        // SAFETY: GetObjectArrayElement(JNIEnv*, jobjectArray, jsize) -> jobject; a bad index
+        // raises an exception, which `check` reports.
+        let raw = unsafe {
+            self.f::<unsafe extern "system" fn(RawEnv, jobject, jint) -> jobject>(
+                slot::GET_OBJECT_ARRAY_ELEMENT,
+            )(self.raw, array.raw, i)
+        };
+        self.check("GetObjectArrayElement")?;
+        Ok(self.local(raw))
     }
 
     /// A `String[]` of the given texts.

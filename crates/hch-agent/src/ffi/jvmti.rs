@@ -5,7 +5,7 @@
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::ptr;
 
-use super::jni::{function, jint, jobject, JavaVm, RawEnv, RawVm, JNI_OK};
+use super::jni::{function, jint, jmethodID, jobject, JavaVm, RawEnv, RawVm, JNI_OK};
 
 /// `jvmtiEnv*`.
 pub type RawJvmti = *mut *const *const c_void;
@@ -18,6 +18,12 @@ const EVENT_VM_DEATH: jint = 51;
 mod slot {
     pub const SET_EVENT_NOTIFICATION_MODE: usize = 2 - 1;
     pub const DEALLOCATE: usize = 47 - 1;
+    pub const GET_CLASS_SIGNATURE: usize = 48 - 1;
+    pub const GET_CLASS_STATUS: usize = 49 - 1;
+    pub const GET_CLASS_METHODS: usize = 52 - 1;
+    pub const GET_METHOD_NAME: usize = 64 - 1;
+    pub const GET_METHOD_MODIFIERS: usize = 66 - 1;
+    pub const GET_LOADED_CLASSES: usize = 78 - 1;
     pub const GET_CAPABILITIES: usize = 89 - 1;
     pub const SET_EVENT_CALLBACKS: usize = 122 - 1;
     pub const ADD_CAPABILITIES: usize = 142 - 1;
@@ -211,5 +217,153 @@ impl Jvmti {
             free(self.0, value.cast());
             Some(text)
         }
+    }
+
+    /// Frees memory JVMTI allocated.
+    ///
+    /// # Safety
+    /// `p` must come from this environment's allocator, or be null.
+    unsafe fn free<T>(&self, p: *mut T) {
+        if p.is_null() {
+            return;
+        }
+        // SAFETY: Deallocate(jvmtiEnv*, unsigned char*) frees JVMTI-allocated memory.
+        unsafe {
+            let free: unsafe extern "system" fn(RawJvmti, *mut u8) -> jint =
+                function(*self.0, slot::DEALLOCATE);
+            free(self.0, p.cast());
+        }
+    }
+
+    /// A JVMTI-allocated C string, copied and freed.
+    ///
+    /// # Safety
+    /// `p` must be null or a NUL-terminated string from this environment's allocator.
+    unsafe fn take_string(&self, p: *mut c_char) -> Option<String> {
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: the caller's contract.
+        let s = unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned();
+        // SAFETY: as above.
+        unsafe { self.free(p) };
+        Some(s)
+    }
+
+    /// Every loaded class, as local references of the calling thread (call it inside a local
+    /// frame large enough for them).
+    pub fn loaded_classes(&self) -> Result<Vec<jobject>, String> {
+        let mut n: jint = 0;
+        let mut arr: *mut jobject = ptr::null_mut();
+        // SAFETY: GetLoadedClasses(jvmtiEnv*, jint*, jclass**) allocates the array; its
+        // entries are local references of this thread.
+        let rc = unsafe {
+            let f: unsafe extern "system" fn(RawJvmti, *mut jint, *mut *mut jobject) -> jint =
+                function(*self.0, slot::GET_LOADED_CLASSES);
+            f(self.0, &mut n, &mut arr)
+        };
+        if rc != 0 {
+            return Err(format!("GetLoadedClasses failed (JVMTI error {rc})"));
+        }
+        let len = usize::try_from(n).unwrap_or(0);
+        // SAFETY: the JVM wrote `n` entries at `arr` (null when n is 0); freed once copied.
+        let out = unsafe {
+            let v = if arr.is_null() {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts(arr, len).to_vec()
+            };
+            self.free(arr);
+            v
+        };
+        Ok(out)
+    }
+
+    /// A class's JVM signature (`Ljava/lang/String;`) if it is prepared (so its methods can be
+    /// listed), else `None`.
+    pub fn prepared_class_signature(&self, class: jobject) -> Option<String> {
+        const PREPARED: jint = 2;
+        let mut status: jint = 0;
+        let mut sig: *mut c_char = ptr::null_mut();
+        // SAFETY: GetClassStatus(jvmtiEnv*, jclass, jint*) and GetClassSignature(jvmtiEnv*,
+        // jclass, char**, char**) on a live class reference; the strings are JVMTI-allocated.
+        unsafe {
+            let st: unsafe extern "system" fn(RawJvmti, jobject, *mut jint) -> jint =
+                function(*self.0, slot::GET_CLASS_STATUS);
+            if st(self.0, class, &mut status) != 0 || status & PREPARED == 0 {
+                return None;
+            }
+            let f: unsafe extern "system" fn(
+                RawJvmti,
+                jobject,
+                *mut *mut c_char,
+                *mut *mut c_char,
+            ) -> jint = function(*self.0, slot::GET_CLASS_SIGNATURE);
+            if f(self.0, class, &mut sig, ptr::null_mut()) != 0 {
+                return None;
+            }
+            self.take_string(sig)
+        }
+    }
+
+    /// A prepared class's methods: id, name, descriptor and whether it is static.
+    pub fn class_methods(
+        &self,
+        class: jobject,
+    ) -> Result<Vec<(jmethodID, String, String, bool)>, String> {
+        const ACC_STATIC: jint = 0x0008;
+        let mut n: jint = 0;
+        let mut arr: *mut jmethodID = ptr::null_mut();
+        // SAFETY: GetClassMethods(jvmtiEnv*, jclass, jint*, jmethodID**) allocates the array.
+        let rc = unsafe {
+            let f: unsafe extern "system" fn(
+                RawJvmti,
+                jobject,
+                *mut jint,
+                *mut *mut jmethodID,
+            ) -> jint = function(*self.0, slot::GET_CLASS_METHODS);
+            f(self.0, class, &mut n, &mut arr)
+        };
+        if rc != 0 {
+            return Err(format!("GetClassMethods failed (JVMTI error {rc})"));
+        }
+        let len = usize::try_from(n).unwrap_or(0);
+        // SAFETY: `n` ids at `arr`, copied then freed.
+        let ids = unsafe {
+            let v = if arr.is_null() {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts(arr, len).to_vec()
+            };
+            self.free(arr);
+            v
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let (mut name, mut sig): (*mut c_char, *mut c_char) =
+                (ptr::null_mut(), ptr::null_mut());
+            let mut mods: jint = 0;
+            // SAFETY: GetMethodName(jvmtiEnv*, jmethodID, char**, char**, char**) and
+            // GetMethodModifiers(jvmtiEnv*, jmethodID, jint*) on an id of a loaded class.
+            let ok = unsafe {
+                let f: unsafe extern "system" fn(
+                    RawJvmti,
+                    jmethodID,
+                    *mut *mut c_char,
+                    *mut *mut c_char,
+                    *mut *mut c_char,
+                ) -> jint = function(*self.0, slot::GET_METHOD_NAME);
+                let m: unsafe extern "system" fn(RawJvmti, jmethodID, *mut jint) -> jint =
+                    function(*self.0, slot::GET_METHOD_MODIFIERS);
+                f(self.0, id, &mut name, &mut sig, ptr::null_mut()) == 0
+                    && m(self.0, id, &mut mods) == 0
+            };
+            // SAFETY: JVMTI-allocated strings (or null), taken once.
+            let (name, sig) = unsafe { (self.take_string(name), self.take_string(sig)) };
+            if let (true, Some(name), Some(sig)) = (ok, name, sig) {
+                out.push((id, name, sig, mods & ACC_STATIC != 0));
+            }
+        }
+        Ok(out)
     }
 }

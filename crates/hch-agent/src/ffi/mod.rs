@@ -2,6 +2,7 @@
 //! native methods. Each `extern` function the JVM calls runs its body under `catch_unwind`: no
 //! panic crosses into the JVM; one disables the agent with a line on stderr and the JVM runs on.
 
+pub mod classes;
 pub mod jni;
 pub mod jvmti;
 pub mod natives;

@@ -1,0 +1,453 @@
+//! Re-laying out hot compiled code with WhiteBox: each hot method's code is made not entrant
+//! and compiled again, one by one in a chosen order, so that the new copies lie back to back
+//! (compact) or one per 64 KiB (sparse, the research's S64 layout). The research recipe
+//! (../docs/LAB.md): the code heap hands out space best fit from its free list, so every hole
+//! but the chosen region is plugged with dummy blobs first, and the plugs are freed after.
+//!
+//! Safety: the code heap keeps a reserve (nothing is allocated into it); each method waits
+//! for its own compile with a deadline; the whole run stops at a deadline; a method left
+//! without code at the end is queued for compilation once more, and the JVM's own policy
+//! compiles it in any case (deoptimized code goes back to the interpreter, which counts
+//! calls as usual).
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::ffi::jni::Local;
+use crate::whitebox::{NMethod, WhiteBox};
+
+const PAGE: u64 = 4096;
+const REGION: u64 = 2 << 20;
+/// A gap smaller than this cannot hold an nmethod worth placing; it is left alone.
+const MIN_GAP: u64 = 1024;
+/// What a dummy blob asks below its gap: the blob header and segment rounding.
+const PLUG_SLACK: u64 = 256;
+/// At most this many plugs (a fragmented heap of a large service has thousands of holes).
+const MAX_PLUGS: usize = 200_000;
+/// The sparse layout's filler before each method (plus up to a page, at random): larger
+/// than C2's temporary code buffer, whose hole would otherwise catch the fillers.
+const SPARSE_FILLER: u64 = 64 << 10;
+/// How long one method's compile may take.
+const PER_METHOD: Duration = Duration::from_secs(20);
+
+/// The layouts hch builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layout {
+    /// Back to back, in the order given.
+    Compact,
+    /// One method per 64 KiB or more.
+    Sparse,
+}
+
+impl Layout {
+    /// Parses `compact` or `sparse`.
+    pub fn parse(s: &str) -> Option<Layout> {
+        match s {
+            "compact" => Some(Layout::Compact),
+            "sparse" => Some(Layout::Sparse),
+            _ => None,
+        }
+    }
+}
+
+/// A hot method to place.
+#[derive(Debug, Clone, Copy)]
+pub struct Hot<'a, 'l> {
+    /// Its `java.lang.reflect.Executable`.
+    pub exec: Local<'a>,
+    /// Its name for the report.
+    pub label: &'l str,
+}
+
+/// What a re-layout may do.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The layout to build.
+    pub layout: Layout,
+    /// Free the code made not entrant by earlier re-layouts first (a full GC; lab only).
+    pub flush: bool,
+    /// Stop here; methods not reached keep their code.
+    pub deadline: Instant,
+    /// Bytes the code heap must keep free above everything hch allocates.
+    pub reserve: u64,
+    /// Bytes free at the top of each code heap, by blob type, when known.
+    pub room: Vec<(i32, u64)>,
+    /// Seed of the fillers' random sizes.
+    pub seed: u64,
+}
+
+/// Pages, regions and span of a set of code ranges.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Figures {
+    /// Methods with code.
+    pub methods: usize,
+    /// Bytes of instructions.
+    pub bytes: u64,
+    /// Distinct 4 KiB pages.
+    pub pages: u64,
+    /// Distinct 2 MiB regions.
+    pub regions: u64,
+    /// Lowest start to highest end.
+    pub span: u64,
+    /// Bytes over the bytes of the pages touched.
+    pub density: f64,
+}
+
+/// One placed method after the re-layout.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlacedMethod {
+    /// Its name.
+    pub method: String,
+    /// Compilation level.
+    pub level: i32,
+    /// Entry point.
+    pub start: u64,
+    /// End of its instructions.
+    pub end: u64,
+}
+
+/// What a re-layout did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// The layout built.
+    pub layout: Option<Layout>,
+    /// Hot methods given.
+    pub methods: usize,
+    /// Of those, compiled before (the ones moved).
+    pub compiled: usize,
+    /// Compiled again where the layout put them.
+    pub moved: usize,
+    /// Left to the JVM's own compilation (a failed or timed-out step).
+    pub fallback: Vec<String>,
+    /// Why it stopped before the end, if it did.
+    pub stopped: Option<String>,
+    /// Before and after, from the methods' own code.
+    pub before: Figures,
+    /// After.
+    pub after: Figures,
+    /// Holes plugged, and their bytes.
+    pub plugs: usize,
+    /// Bytes plugged.
+    pub plug_bytes: u64,
+    /// Milliseconds taken.
+    pub millis: u64,
+    /// Where each method's code lies afterwards, in the order given.
+    pub placed: Vec<PlacedMethod>,
+}
+
+/// Figures of `[start, end)` ranges.
+pub fn figures(ranges: &[(u64, u64)]) -> Figures {
+    let units = |unit: u64| -> u64 {
+        let mut set = BTreeSet::new();
+        for &(s, e) in ranges.iter().filter(|(s, e)| e > s) {
+            for u in s / unit..=(e - 1) / unit {
+                set.insert(u);
+            }
+        }
+        set.len() as u64
+    };
+    let bytes: u64 = ranges.iter().map(|(s, e)| e.saturating_sub(*s)).sum();
+    let pages = units(PAGE);
+    let lo = ranges.iter().map(|r| r.0).min().unwrap_or(0);
+    let hi = ranges.iter().map(|r| r.1).max().unwrap_or(0);
+    Figures {
+        methods: ranges.len(),
+        bytes,
+        pages,
+        regions: units(REGION),
+        span: hi.saturating_sub(lo),
+        density: if pages == 0 {
+            0.0
+        } else {
+            bytes as f64 / (pages * PAGE) as f64
+        },
+    }
+}
+
+fn range(n: &NMethod) -> (u64, u64) {
+    (n.entry, n.entry + n.insts)
+}
+
+/// Builds `plan.layout` from the methods' current code, in the order given.
+pub fn relayout(wb: WhiteBox<'_>, hot: &[Hot<'_, '_>], plan: &Plan) -> Result<Report, String> {
+    let t0 = Instant::now();
+    let mut r = Report {
+        layout: Some(plan.layout),
+        methods: hot.len(),
+        ..Report::default()
+    };
+    if plan.flush {
+        flush(&wb)?;
+    }
+    let current: Vec<Option<NMethod>> = hot
+        .iter()
+        .map(|h| nmethod(&wb, h.exec))
+        .collect::<Result<_, _>>()?;
+    let ranges: Vec<(u64, u64)> = current.iter().flatten().map(range).collect();
+    r.before = figures(&ranges);
+    r.compiled = ranges.len();
+    let Some(heap) = main_heap(&current) else {
+        r.stopped = Some("none of the hot methods has compiled code now".into());
+        return Ok(r);
+    };
+    let filler = |i: usize| SPARSE_FILLER + splitmix(plan.seed ^ i as u64) % PAGE;
+    let need: u64 = current
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, n)| {
+            n.blob.size * 2
+                + if plan.layout == Layout::Sparse {
+                    filler(i)
+                } else {
+                    0
+                }
+        })
+        .sum();
+    let mut plugs = Plugs::default();
+    let result = place(
+        &wb, hot, &current, plan, heap, need, &mut plugs, &mut r, &filler,
+    );
+    // Plugs and fillers go whatever happened; the methods' new code stays where it is.
+    let freed = plugs.free_all(&wb);
+    fallback(&wb, hot, &current, &mut r);
+    let after: Vec<(u64, u64)> = r.placed.iter().map(|p| (p.start, p.end)).collect();
+    r.after = figures(&after);
+    r.millis = t0.elapsed().as_millis() as u64;
+    result.and(freed).map(|()| r)
+}
+
+/// Plugs the holes, then compiles the methods one by one where the layout wants them.
+#[allow(clippy::too_many_arguments)]
+fn place(
+    wb: &WhiteBox<'_>,
+    hot: &[Hot<'_, '_>],
+    current: &[Option<NMethod>],
+    plan: &Plan,
+    heap: i32,
+    need: u64,
+    plugs: &mut Plugs,
+    r: &mut Report,
+    filler: &dyn Fn(usize) -> u64,
+) -> Result<(), String> {
+    let room = plan.room.iter().find(|(t, _)| *t == heap).map(|(_, b)| *b);
+    plugs.plug_holes(wb, heap, need, room, plan)?;
+    r.plugs = plugs.count;
+    r.plug_bytes = plugs.plugged;
+    if let Some(room) = room {
+        if room < need + plan.reserve && plugs.region.is_none() {
+            return Err(format!(
+                "the code heap has {} KiB free at its top and {} KiB must stay free, but the new copies need {} KiB: nothing was moved; give the JVM a larger -XX:ReservedCodeCacheSize or move fewer methods",
+                room / 1024,
+                plan.reserve / 1024,
+                need / 1024
+            ));
+        }
+    }
+    for (i, (h, cur)) in hot.iter().zip(current).enumerate() {
+        let Some(cur) = cur else { continue };
+        if Instant::now() >= plan.deadline {
+            r.stopped = Some(format!(
+                "time limit: {} of {} methods placed; the rest keep their code",
+                r.moved, r.compiled
+            ));
+            break;
+        }
+        if plan.layout == Layout::Sparse {
+            let a = wb.allocate(filler(i), heap)?;
+            if a == 0 {
+                r.stopped = Some("the code heap has no room for more fillers".into());
+                break;
+            }
+            plugs.keep(a, filler(i));
+        }
+        match recompile(wb, h.exec, cur)? {
+            Some(n) => {
+                r.moved += 1;
+                let _ = n;
+            }
+            None => r.fallback.push(h.label.to_string()),
+        }
+    }
+    Ok(())
+}
+
+/// Deoptimizes one method and compiles it again at its level; `None` when that did not
+/// happen within [`PER_METHOD`] (the JVM's own compilation takes over).
+fn recompile(wb: &WhiteBox<'_>, m: Local<'_>, cur: &NMethod) -> Result<Option<NMethod>, String> {
+    wb.deoptimize(m)?;
+    if !wb.enqueue(m, cur.level)? {
+        return Ok(None);
+    }
+    let until = Instant::now() + PER_METHOD;
+    let mut pause = Duration::from_micros(200);
+    while Instant::now() < until {
+        if let Some(n) = nmethod(wb, m)? {
+            if n.compile_id != cur.compile_id && n.level >= cur.level {
+                return Ok(Some(n));
+            }
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(5));
+    }
+    Ok(None)
+}
+
+/// The nmethod of a method, in a frame of its own.
+fn nmethod(wb: &WhiteBox<'_>, m: Local<'_>) -> Result<Option<NMethod>, String> {
+    wb.env()
+        .with_frame(16, |env| wb.in_frame(env).nmethod(m))
+        .map_err(|e| e.to_string())?
+}
+
+/// Methods without code after the re-layout are queued once more; the placed ones listed.
+fn fallback(wb: &WhiteBox<'_>, hot: &[Hot<'_, '_>], current: &[Option<NMethod>], r: &mut Report) {
+    for (h, cur) in hot.iter().zip(current) {
+        let Some(cur) = cur else { continue };
+        match nmethod(wb, h.exec) {
+            Ok(Some(n)) => r.placed.push(PlacedMethod {
+                method: h.label.to_string(),
+                level: n.level,
+                start: n.entry,
+                end: n.entry + n.insts,
+            }),
+            _ => {
+                let _ = wb.enqueue(h.exec, cur.level);
+                if !r.fallback.iter().any(|f| f == h.label) {
+                    r.fallback.push(h.label.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// Frees code made not entrant: the sweeper where there is one (JDK 19 and earlier), and full
+/// GCs, which unload nmethods since JDK 20; three rounds, as nmethods die in steps.
+fn flush(wb: &WhiteBox<'_>) -> Result<(), String> {
+    for _ in 0..3 {
+        wb.sweep()?;
+        wb.full_gc()?;
+    }
+    Ok(())
+}
+
+/// The code heap most of the methods' code lives in.
+fn main_heap(current: &[Option<NMethod>]) -> Option<i32> {
+    let mut counts: Vec<(i32, usize)> = Vec::new();
+    for n in current.iter().flatten() {
+        match counts.iter_mut().find(|(t, _)| *t == n.blob.blob_type) {
+            Some(c) => c.1 += 1,
+            None => counts.push((n.blob.blob_type, 1)),
+        }
+    }
+    counts.into_iter().max_by_key(|c| c.1).map(|c| c.0)
+}
+
+/// The dummy blobs hch holds.
+#[derive(Debug, Default)]
+struct Plugs {
+    blobs: Vec<u64>,
+    count: usize,
+    plugged: u64,
+    /// The hole left open for the layout, if one was large enough.
+    region: Option<(u64, u64)>,
+}
+
+impl Plugs {
+    fn keep(&mut self, address: u64, _size: u64) {
+        self.blobs.push(address);
+    }
+
+    /// Fills every hole of the heap but the one the layout goes in (the largest, if it can
+    /// hold `need`; else none, and the layout goes to the top of the heap).
+    fn plug_holes(
+        &mut self,
+        wb: &WhiteBox<'_>,
+        heap: i32,
+        need: u64,
+        room: Option<u64>,
+        plan: &Plan,
+    ) -> Result<(), String> {
+        let mut blobs = wb.heap_entries(heap)?;
+        blobs.sort_by_key(|b| b.address);
+        let top = blobs.iter().map(|b| b.address + b.size).max().unwrap_or(0);
+        let mut gaps: Vec<(u64, u64)> = blobs
+            .windows(2)
+            .map(|w| (w[0].address + w[0].size, w[1].address))
+            .filter(|(s, e)| e.saturating_sub(*s) >= MIN_GAP)
+            .collect();
+        gaps.sort_by_key(|(s, e)| e - s);
+        if let Some(&(s, e)) = gaps.last().filter(|(s, e)| e - s >= need + SPARSE_FILLER) {
+            self.region = Some((s, e));
+            gaps.pop();
+        }
+        let plug_total: u64 = gaps.iter().map(|(s, e)| e - s).sum();
+        if let Some(room) = room {
+            // Plugs land in holes, but one that misses lands on top: keep the reserve.
+            if plug_total > 0 && room < plan.reserve {
+                return Err(format!(
+                    "the code heap has only {} KiB free at its top (reserve {} KiB): nothing was moved",
+                    room / 1024,
+                    plan.reserve / 1024
+                ));
+            }
+        }
+        // Smallest first: best fit then takes exactly the hole meant.
+        for (s, e) in gaps {
+            if self.blobs.len() >= MAX_PLUGS || Instant::now() >= plan.deadline {
+                break;
+            }
+            let a = wb.allocate(e - s - PLUG_SLACK, heap)?;
+            if a == 0 {
+                break;
+            }
+            if a >= top {
+                // It missed its hole and took fresh space: give that back.
+                wb.free(a)?;
+                continue;
+            }
+            self.blobs.push(a);
+            self.count += 1;
+            self.plugged += e - s;
+        }
+        Ok(())
+    }
+
+    /// Frees every plug and filler.
+    fn free_all(&mut self, wb: &WhiteBox<'_>) -> Result<(), String> {
+        let mut first = Ok(());
+        for a in self.blobs.drain(..) {
+            if let Err(e) = wb.free(a) {
+                if first.is_ok() {
+                    first = Err(e);
+                }
+            }
+        }
+        first
+    }
+}
+
+/// A small deterministic mixer for the fillers' sizes.
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_count_pages_regions_and_density() {
+        let f = figures(&[(0, 100), (4000, 4200), (3 << 20, (3 << 20) + 10)]);
+        assert_eq!(f.pages, 3);
+        assert_eq!(f.regions, 2);
+        assert_eq!(f.bytes, 310);
+        assert_eq!(f.span, (3 << 20) + 10);
+    }
+}
