@@ -155,17 +155,23 @@ fn hot_heap_share(cc: &CodeCache, placed: &[Placed]) -> Option<f64> {
     Some(if total > 0.0 { inside / total } else { 0.0 })
 }
 
-/// Pages, regions, span and density of a set of ranges.
+/// Pages, regions, span and density of placed nmethods.
 fn figures<'a>(placed: impl Iterator<Item = &'a Placed>) -> Figures {
+    figures_of(placed.map(|p| (p.start, p.end)))
+}
+
+/// Pages, regions, span and density of `[start, end)` ranges, one per nmethod: shared by the
+/// join and the maps, which may be drawn from layouts no codelist printed.
+fn figures_of(placed: impl Iterator<Item = (u64, u64)>) -> Figures {
     let (mut lo, mut hi, mut bytes, mut n) = (u64::MAX, 0u64, 0u64, 0usize);
     let mut ranges = Vec::new();
-    for p in placed {
+    for (start, end) in placed {
         n += 1;
-        bytes = bytes.saturating_add(p.end.saturating_sub(p.start));
-        lo = lo.min(p.start);
-        hi = hi.max(p.end);
-        if p.end > p.start {
-            ranges.push((p.start, p.end - 1));
+        bytes = bytes.saturating_add(end.saturating_sub(start));
+        lo = lo.min(start);
+        hi = hi.max(end);
+        if end > start {
+            ranges.push((start, end - 1));
         }
     }
     let pages = distinct_units(&ranges, PAGE);
