@@ -3,13 +3,15 @@
 //! page tables see), compared with the same bytes packed together, and drawn as an SVG map.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use crate::codecache::{CodeCache, HeapKind};
 use crate::codelist::{Codelist, Entry, State};
 use crate::MethodRef;
+
+mod map;
+pub use map::{map_of, svg, svg_maps, Map, MapBlob, MapHeap, MAX_ELEMENTS};
 
 /// A small page.
 pub const PAGE: u64 = 4096;
@@ -155,17 +157,23 @@ fn hot_heap_share(cc: &CodeCache, placed: &[Placed]) -> Option<f64> {
     Some(if total > 0.0 { inside / total } else { 0.0 })
 }
 
-/// Pages, regions, span and density of a set of ranges.
+/// Pages, regions, span and density of placed nmethods.
 fn figures<'a>(placed: impl Iterator<Item = &'a Placed>) -> Figures {
+    figures_of(placed.map(|p| (p.start, p.end)))
+}
+
+/// Pages, regions, span and density of `[start, end)` ranges, one per nmethod: shared by the
+/// join and the maps, which may be drawn from layouts no codelist printed.
+fn figures_of(placed: impl Iterator<Item = (u64, u64)>) -> Figures {
     let (mut lo, mut hi, mut bytes, mut n) = (u64::MAX, 0u64, 0u64, 0usize);
     let mut ranges = Vec::new();
-    for p in placed {
+    for (start, end) in placed {
         n += 1;
-        bytes = bytes.saturating_add(p.end.saturating_sub(p.start));
-        lo = lo.min(p.start);
-        hi = hi.max(p.end);
-        if p.end > p.start {
-            ranges.push((p.start, p.end - 1));
+        bytes = bytes.saturating_add(end.saturating_sub(start));
+        lo = lo.min(start);
+        hi = hi.max(end);
+        if end > start {
+            ranges.push((start, end - 1));
         }
     }
     let pages = distinct_units(&ranges, PAGE);
@@ -207,128 +215,6 @@ fn distinct_units(ranges: &[(u64, u64)], unit: u64) -> u64 {
         };
     }
     total.saturating_add(cur.map_or(0, |(a, b)| b - a + 1))
-}
-
-/// Width of the map in pixels.
-const WIDTH: u64 = 1024;
-/// Height of one row.
-const ROW_PX: u64 = 4;
-
-/// An SVG map of the committed part of each heap: rows of addresses left to right, top to
-/// bottom; every nmethod grey, hot ones from yellow to red by their share of samples.
-pub fn svg(list: &Codelist, cc: &CodeCache, s: &Sparseness) -> String {
-    let mut body = String::new();
-    let mut y = 0u64;
-    let max = s.placed.iter().map(|p| p.samples).fold(0.0, f64::max);
-    for h in cc
-        .heaps
-        .iter()
-        .filter(|h| h.kind() != HeapKind::NonNmethods)
-    {
-        let Some([lo, top, _]) = h.bounds else {
-            continue;
-        };
-        let row_bytes = row_bytes(top - lo);
-        let rows = (top - lo).div_ceil(row_bytes).max(1);
-        let _ = writeln!(
-            body,
-            "<text x=\"0\" y=\"{}\" font-size=\"12\">{} [{lo:#x}, {top:#x}): {} KiB per row</text>",
-            y + 12,
-            esc(&h.name),
-            row_bytes / 1024
-        );
-        y += 16;
-        let _ = writeln!(
-            body,
-            "<rect x=\"0\" y=\"{y}\" width=\"{WIDTH}\" height=\"{}\" fill=\"#f4f4f4\"/>",
-            rows * ROW_PX
-        );
-        for e in list
-            .entries
-            .iter()
-            .filter(|e| e.start >= lo && e.start < top)
-        {
-            draw(
-                &mut body,
-                lo,
-                y,
-                row_bytes,
-                e.start,
-                e.end.min(top),
-                "#b0b0b0",
-                None,
-            );
-        }
-        for p in s.placed.iter().filter(|p| p.start >= lo && p.start < top) {
-            let title = format!(
-                "{} level {} {:.0} samples",
-                p.method.dotted(),
-                p.level,
-                p.samples
-            );
-            draw(
-                &mut body,
-                lo,
-                y,
-                row_bytes,
-                p.start,
-                p.end.min(top),
-                &heat(p.samples / max.max(1e-9)),
-                Some(&title),
-            );
-        }
-        y += rows * ROW_PX + 8;
-    }
-    format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{y}\" font-family=\"monospace\">\n{body}</svg>\n"
-    )
-}
-
-/// Bytes per row so that a heap takes at most 256 rows (at least 64 KiB per row).
-fn row_bytes(committed: u64) -> u64 {
-    (committed.div_ceil(256)).next_power_of_two().max(64 * 1024)
-}
-
-/// Draws `[start, end)` wrapped over rows.
-#[allow(clippy::too_many_arguments)]
-fn draw(
-    o: &mut String,
-    lo: u64,
-    y0: u64,
-    row_bytes: u64,
-    start: u64,
-    end: u64,
-    fill: &str,
-    title: Option<&str>,
-) {
-    let per_px = row_bytes as f64 / WIDTH as f64;
-    let mut a = start;
-    while a < end {
-        let row = (a - lo) / row_bytes;
-        let row_end = lo.saturating_add((row + 1).saturating_mul(row_bytes));
-        let b = end.min(row_end);
-        let x = ((a - lo - row * row_bytes) as f64 / per_px).floor();
-        let w = ((b - a) as f64 / per_px).max(0.6);
-        let t = title
-            .map(|t| format!("<title>{}</title>", esc(t)))
-            .unwrap_or_default();
-        let _ = writeln!(o, "<rect x=\"{x}\" y=\"{}\" width=\"{w:.2}\" height=\"{ROW_PX}\" fill=\"{fill}\">{t}</rect>", y0 + row * ROW_PX);
-        a = b;
-    }
-}
-
-/// Yellow (cool) to red (hottest).
-fn heat(share: f64) -> String {
-    let g = (200.0 * (1.0 - share.clamp(0.0, 1.0))) as u8;
-    format!("#ff{g:02x}00")
-}
-
-/// XML escape.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
@@ -376,6 +262,8 @@ mod tests {
             2 + (u64::MAX / PAGE - 10 + 1)
         );
         let svg = svg(&list, &cc(), &s);
-        assert!(svg.starts_with("<svg") && svg.contains("A.a()V level 4 10 samples"));
+        assert!(
+            svg.starts_with("<svg") && svg.contains("A.a()V\nlevel 4 (C2), 2048 bytes, 10 samples")
+        );
     }
 }
