@@ -10,16 +10,15 @@
 //! compiles it in any case (deoptimized code goes back to the interpreter, which counts
 //! calls as usual).
 
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use hch_codecache::sparse::Figures;
 use serde::Serialize;
 
 use crate::ffi::jni::Local;
 use crate::whitebox::{NMethod, WhiteBox};
 
 const PAGE: u64 = 4096;
-const REGION: u64 = 2 << 20;
 /// A gap smaller than this cannot hold an nmethod worth placing; it is left alone.
 const MIN_GAP: u64 = 1024;
 /// What a dummy blob asks below its gap: the blob header and segment rounding.
@@ -79,23 +78,6 @@ pub struct Plan {
     pub seed: u64,
 }
 
-/// Pages, regions and span of a set of code ranges.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Figures {
-    /// Methods with code.
-    pub methods: usize,
-    /// Bytes of instructions.
-    pub bytes: u64,
-    /// Distinct 4 KiB pages.
-    pub pages: u64,
-    /// Distinct 2 MiB regions.
-    pub regions: u64,
-    /// Lowest start to highest end.
-    pub span: u64,
-    /// Bytes over the bytes of the pages touched.
-    pub density: f64,
-}
-
 /// One placed method after the re-layout.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlacedMethod {
@@ -138,33 +120,9 @@ pub struct Report {
     pub placed: Vec<PlacedMethod>,
 }
 
-/// Figures of `[start, end)` ranges.
+/// Figures of `[start, end)` ranges, as `hch sparseness` counts them.
 pub fn figures(ranges: &[(u64, u64)]) -> Figures {
-    let units = |unit: u64| -> u64 {
-        let mut set = BTreeSet::new();
-        for &(s, e) in ranges.iter().filter(|(s, e)| e > s) {
-            for u in s / unit..=(e - 1) / unit {
-                set.insert(u);
-            }
-        }
-        set.len() as u64
-    };
-    let bytes: u64 = ranges.iter().map(|(s, e)| e.saturating_sub(*s)).sum();
-    let pages = units(PAGE);
-    let lo = ranges.iter().map(|r| r.0).min().unwrap_or(0);
-    let hi = ranges.iter().map(|r| r.1).max().unwrap_or(0);
-    Figures {
-        methods: ranges.len(),
-        bytes,
-        pages,
-        regions: units(REGION),
-        span: hi.saturating_sub(lo),
-        density: if pages == 0 {
-            0.0
-        } else {
-            bytes as f64 / (pages * PAGE) as f64
-        },
-    }
+    hch_codecache::sparse::figures_of(ranges.iter().copied())
 }
 
 fn range(n: &NMethod) -> (u64, u64) {
@@ -447,7 +405,7 @@ mod tests {
         let f = figures(&[(0, 100), (4000, 4200), (3 << 20, (3 << 20) + 10)]);
         assert_eq!(f.pages, 3);
         assert_eq!(f.regions, 2);
-        assert_eq!(f.bytes, 310);
-        assert_eq!(f.span, (3 << 20) + 10);
+        assert_eq!(f.hot_bytes, 310);
+        assert_eq!(f.span_bytes, (3 << 20) + 10);
     }
 }

@@ -163,8 +163,8 @@ fn figures<'a>(placed: impl Iterator<Item = &'a Placed>) -> Figures {
 }
 
 /// Pages, regions, span and density of `[start, end)` ranges, one per nmethod: shared by the
-/// join and the maps, which may be drawn from layouts no codelist printed.
-fn figures_of(placed: impl Iterator<Item = (u64, u64)>) -> Figures {
+/// join, the maps, and the agent's re-layouts, which no codelist printed yet.
+pub fn figures_of(placed: impl Iterator<Item = (u64, u64)>) -> Figures {
     let (mut lo, mut hi, mut bytes, mut n) = (u64::MAX, 0u64, 0u64, 0usize);
     let mut ranges = Vec::new();
     for (start, end) in placed {
