@@ -185,9 +185,13 @@ pub fn on_attach(vm: JavaVm, text: &str) -> jint {
         return JNI_ERR;
     };
     let text = text.trim();
-    if let Some(rest) = text.strip_prefix("relayout ") {
+    if let Some(rest) = text.strip_prefix("relayout") {
         // `hch compact`: its own thread; the answer is all the JVM's output shows of it.
-        let (rc, answer) = match crate::compact::start(vm, rest) {
+        let r = match rest.trim() {
+            "-cancel" => Ok(crate::compact::cancel()),
+            rest => crate::compact::start(vm, rest),
+        };
+        let (rc, answer) = match r {
             Ok(a) => (JNI_OK, a),
             Err(e) => (JNI_ERR, format!("relayout refused: {e}")),
         };

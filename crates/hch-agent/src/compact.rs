@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use hch_codecache::MethodRef;
 use serde::{Deserialize, Serialize};
 
 use crate::ffi::classes::methods_of;
@@ -26,6 +27,8 @@ pub const RESERVE: u64 = 8 << 20;
 
 /// One re-layout at a time in this JVM.
 static BUSY: AtomicBool = AtomicBool::new(false);
+/// Set by `relayout-cancel`: the running re-layout stops before its next method.
+pub(crate) static CANCEL: AtomicBool = AtomicBool::new(false);
 
 /// A request: `relayout id=ID,layout=compact|sparse,methods=/path,time=60s[,flush=1]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +60,7 @@ pub struct RelayoutState {
     pub unresolved: usize,
     /// What was done.
     #[serde(default)]
-    pub report: Option<serde_json::Value>,
+    pub report: Option<Report>,
 }
 
 impl Request {
@@ -97,17 +100,34 @@ impl Request {
     }
 }
 
-/// Starts a request on its own thread; the answer says it started or why not.
-pub fn start(vm: JavaVm, text: &str) -> Result<String, String> {
+/// Asks the running re-layout to stop (its plugs are freed, placed methods stay placed).
+pub(crate) fn cancel() -> String {
+    if BUSY.load(Ordering::Acquire) {
+        CANCEL.store(true, Ordering::Release);
+        "the re-layout stops before its next method".into()
+    } else {
+        "no re-layout is running".into()
+    }
+}
+
+/// Starts a request on its own thread; the answer says it started or why not. The methods
+/// file is read before this returns, so the requester may remove it at once.
+pub(crate) fn start(vm: JavaVm, text: &str) -> Result<String, String> {
     let req = Request::parse(text)?;
+    let methods = read_methods(&req.methods)?;
+    if methods.is_empty() {
+        return Err(format!("{} names no method", req.methods.display()));
+    }
     if BUSY.swap(true, Ordering::AcqRel) {
         return Err("a re-layout is running in this JVM already".into());
     }
+    CANCEL.store(false, Ordering::Release);
     let id = req.id.clone();
     let spawned = std::thread::Builder::new()
         .name("hch-relayout".into())
         .spawn(move || {
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(vm, &req)));
+            let r =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(vm, &req, &methods)));
             if r.is_err() {
                 eprintln!("hch-agent: internal error in a re-layout; the JVM runs on");
             }
@@ -121,7 +141,7 @@ pub fn start(vm: JavaVm, text: &str) -> Result<String, String> {
 }
 
 /// The thread: attach, work, answer, detach.
-fn run(vm: JavaVm, req: &Request) {
+fn run(vm: JavaVm, req: &Request, methods: &[MethodRef]) {
     let Ok(env) = vm.attach_daemon("hch-relayout") else {
         return;
     };
@@ -131,12 +151,12 @@ fn run(vm: JavaVm, req: &Request) {
         ..RelayoutState::default()
     };
     publish(env, &st);
-    let outcome = read_methods(&req.methods).and_then(|m| relayout_in(vm, env, &m, req));
+    let outcome = relayout_in(vm, env, methods, req);
     match outcome {
         Ok((report, unresolved)) => {
             st.state = "done".into();
             st.unresolved = unresolved;
-            st.report = serde_json::to_value(&report).ok();
+            st.report = Some(report);
         }
         Err(e) => {
             st.state = "failed".into();
@@ -153,49 +173,14 @@ fn publish(env: Env<'_>, st: &RelayoutState) {
     }
 }
 
-/// A method named by a request.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct MethodKey {
-    /// Internal class name.
-    pub class: String,
-    /// Method name.
-    pub name: String,
-    /// Descriptor; empty matches every overload.
-    pub descriptor: String,
-}
-
-impl MethodKey {
-    /// Parses `pkg/Cls.name(desc)`, `pkg.Cls.name`, or `pkg.Cls::name`; `None` for patterns
-    /// with wildcards and other lines that name no single method.
-    pub fn parse(line: &str) -> Option<MethodKey> {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.contains('*') {
-            return None;
-        }
-        let (head, descriptor) = match line.find('(') {
-            Some(i) => (&line[..i], &line[i..]),
-            None => (line, ""),
-        };
-        let (class, name) = head.split_once("::").or_else(|| head.rsplit_once('.'))?;
-        if class.is_empty() || name.is_empty() {
-            return None;
-        }
-        Some(MethodKey {
-            class: class.replace('.', "/"),
-            name: name.to_string(),
-            descriptor: descriptor.to_string(),
-        })
-    }
-}
-
 /// The methods file, capped; lines that name no single method are skipped.
-fn read_methods(path: &std::path::Path) -> Result<Vec<MethodKey>, String> {
+fn read_methods(path: &std::path::Path) -> Result<Vec<MethodRef>, String> {
     let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut text = String::new();
     f.take(MAX_METHODS_FILE)
         .read_to_string(&mut text)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(text.lines().filter_map(MethodKey::parse).collect())
+    Ok(text.lines().filter_map(MethodRef::from_pattern).collect())
 }
 
 /// This library's JVMTI environment (one, made on first use).
@@ -213,11 +198,12 @@ fn jvmti(vm: JavaVm) -> Result<Jvmti, String> {
 pub(crate) fn relayout_in(
     vm: JavaVm,
     env: Env<'_>,
-    methods: &[MethodKey],
+    methods: &[MethodRef],
     req: &Request,
 ) -> Result<(Report, usize), String> {
     let jvmti = jvmti(vm)?;
     let deadline = Instant::now() + req.time;
+    let heaps = heap_bounds(env);
     env.with_frame(256, |env| {
         let wb = WhiteBox::bind(env)?;
         let (hot, labels, unresolved) = resolve(&jvmti, env, methods)?;
@@ -231,7 +217,7 @@ pub(crate) fn relayout_in(
             flush: req.flush,
             deadline,
             reserve: RESERVE,
-            room: Vec::new(),
+            heaps,
             seed: 0x6863_6821,
         };
         relayout::relayout(wb, &hot, &plan).map(|r| (r, unresolved))
@@ -239,11 +225,21 @@ pub(crate) fn relayout_in(
     .map_err(|e| e.to_string())?
 }
 
+/// The code heaps' bounds from `Compiler.codecache` (none if it cannot be read: then only the
+/// heap's own refusal to allocate stops a re-layout).
+fn heap_bounds(env: Env<'_>) -> Vec<[u64; 3]> {
+    crate::inproc::run_dcmd(env, "Compiler.codecache")
+        .ok()
+        .and_then(|text| hch_codecache::codecache::parse(&text).ok())
+        .map(|cc| cc.heaps.iter().filter_map(|h| h.bounds).collect())
+        .unwrap_or_default()
+}
+
 /// The `Executable` of each named method that a loaded class has, in the order named.
 fn resolve<'a>(
     jvmti: &Jvmti,
     env: Env<'a>,
-    methods: &[MethodKey],
+    methods: &[MethodRef],
 ) -> Result<(Vec<Local<'a>>, Vec<String>, usize), String> {
     let wanted: HashSet<String> = methods.iter().map(|m| m.class.clone()).collect();
     let found = methods_of(jvmti, env, &wanted)?;
@@ -287,17 +283,6 @@ mod tests {
         assert!(r.flush);
         assert!(Request::parse("methods=rel").is_err());
         assert!(Request::parse("layout=wide,methods=/m").is_err());
-        let k = MethodKey::parse("hchdemo/Gen.m1(I)I").unwrap();
-        assert_eq!(
-            (k.class.as_str(), k.name.as_str(), k.descriptor.as_str()),
-            ("hchdemo/Gen", "m1", "(I)I")
-        );
-        let k = MethodKey::parse("java.lang.String::hashCode").unwrap();
-        assert_eq!(
-            (k.class.as_str(), k.descriptor.as_str()),
-            ("java/lang/String", "")
-        );
-        assert!(MethodKey::parse("java/lang/*.foo").is_none());
-        assert!(MethodKey::parse("# comment").is_none());
+        assert!(Request::parse("time=5,methods=/m").is_err());
     }
 }

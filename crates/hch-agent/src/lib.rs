@@ -30,19 +30,19 @@
 #![deny(missing_docs)]
 
 pub mod classfile;
+pub mod compact;
 pub mod options;
 pub mod reconcile;
+pub mod relayout;
 pub mod status;
 
 mod agent;
-mod compact;
 mod cycle;
 mod ffi;
 mod files;
 mod inproc;
 mod log;
 mod mbean;
-mod relayout;
 mod whitebox;
 
 pub use agent::{ANSWER_PROPERTY, EXIT_WAIT};

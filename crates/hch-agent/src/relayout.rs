@@ -13,7 +13,7 @@
 use std::time::{Duration, Instant};
 
 use hch_codecache::sparse::Figures;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ffi::jni::Local;
 use crate::whitebox::{NMethod, WhiteBox};
@@ -32,7 +32,7 @@ const SPARSE_FILLER: u64 = 64 << 10;
 const PER_METHOD: Duration = Duration::from_secs(20);
 
 /// The layouts hch builds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Layout {
     /// Back to back, in the order given.
@@ -54,7 +54,7 @@ impl Layout {
 
 /// A hot method to place.
 #[derive(Debug, Clone, Copy)]
-pub struct Hot<'a, 'l> {
+pub(crate) struct Hot<'a, 'l> {
     /// Its `java.lang.reflect.Executable`.
     pub exec: Local<'a>,
     /// Its name for the report.
@@ -63,7 +63,7 @@ pub struct Hot<'a, 'l> {
 
 /// What a re-layout may do.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The layout to build.
     pub layout: Layout,
     /// Free the code made not entrant by earlier re-layouts first (a full GC; lab only).
@@ -72,14 +72,15 @@ pub struct Plan {
     pub deadline: Instant,
     /// Bytes the code heap must keep free above everything hch allocates.
     pub reserve: u64,
-    /// Bytes free at the top of each code heap, by blob type, when known.
-    pub room: Vec<(i32, u64)>,
+    /// The code heaps' `[low, committed high, high]` bounds, when known: the room left at
+    /// the top of a heap is its high bound less its highest blob's end.
+    pub heaps: Vec<[u64; 3]>,
     /// Seed of the fillers' random sizes.
     pub seed: u64,
 }
 
 /// One placed method after the re-layout.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlacedMethod {
     /// Its name.
     pub method: String,
@@ -92,7 +93,8 @@ pub struct PlacedMethod {
 }
 
 /// What a re-layout did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Report {
     /// The layout built.
     pub layout: Option<Layout>,
@@ -130,7 +132,11 @@ fn range(n: &NMethod) -> (u64, u64) {
 }
 
 /// Builds `plan.layout` from the methods' current code, in the order given.
-pub fn relayout(wb: WhiteBox<'_>, hot: &[Hot<'_, '_>], plan: &Plan) -> Result<Report, String> {
+pub(crate) fn relayout(
+    wb: WhiteBox<'_>,
+    hot: &[Hot<'_, '_>],
+    plan: &Plan,
+) -> Result<Report, String> {
     let t0 = Instant::now();
     let mut r = Report {
         layout: Some(plan.layout),
@@ -191,8 +197,7 @@ fn place(
     r: &mut Report,
     filler: &dyn Fn(usize) -> u64,
 ) -> Result<(), String> {
-    let room = plan.room.iter().find(|(t, _)| *t == heap).map(|(_, b)| *b);
-    plugs.plug_holes(wb, heap, need, room, plan)?;
+    let room = plugs.plug_holes(wb, heap, need, plan)?;
     r.plugs = plugs.count;
     r.plug_bytes = plugs.plugged;
     if let Some(room) = room {
@@ -207,6 +212,13 @@ fn place(
     }
     for (i, (h, cur)) in hot.iter().zip(current).enumerate() {
         let Some(cur) = cur else { continue };
+        if crate::compact::CANCEL.load(std::sync::atomic::Ordering::Acquire) {
+            r.stopped = Some(format!(
+                "cancelled: {} of {} methods placed; the rest keep their code",
+                r.moved, r.compiled
+            ));
+            break;
+        }
         if Instant::now() >= plan.deadline {
             r.stopped = Some(format!(
                 "time limit: {} of {} methods placed; the rest keep their code",
@@ -326,12 +338,16 @@ impl Plugs {
         wb: &WhiteBox<'_>,
         heap: i32,
         need: u64,
-        room: Option<u64>,
         plan: &Plan,
-    ) -> Result<(), String> {
+    ) -> Result<Option<u64>, String> {
         let mut blobs = wb.heap_entries(heap)?;
         blobs.sort_by_key(|b| b.address);
         let top = blobs.iter().map(|b| b.address + b.size).max().unwrap_or(0);
+        let room = plan
+            .heaps
+            .iter()
+            .find(|[lo, _, hi]| *lo <= top && top <= *hi)
+            .map(|[_, _, hi]| hi - top);
         let mut gaps: Vec<(u64, u64)> = blobs
             .windows(2)
             .map(|w| (w[0].address + w[0].size, w[1].address))
@@ -371,7 +387,7 @@ impl Plugs {
             self.count += 1;
             self.plugged += e - s;
         }
-        Ok(())
+        Ok(room)
     }
 
     /// Frees every plug and filler.

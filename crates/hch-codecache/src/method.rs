@@ -46,6 +46,31 @@ impl MethodRef {
         })
     }
 
+    /// Parses a Compiler Control `match` pattern naming one method: `pkg/Cls.name(desc)`,
+    /// `pkg.Cls.name` or `pkg.Cls::name` (no descriptor matches every overload). `None` for
+    /// patterns with wildcards and for text that names no method.
+    pub fn from_pattern(p: &str) -> Option<MethodRef> {
+        let p = p.trim();
+        if p.is_empty() || p.contains('*') {
+            return None;
+        }
+        let (head, descriptor) = p.find('(').map_or((p, ""), |i| (&p[..i], &p[i..]));
+        let (class, name) = head.split_once("::").or_else(|| head.rsplit_once('.'))?;
+        if class.is_empty() || name.is_empty() || name.contains(['/', ' ']) {
+            return None;
+        }
+        Some(MethodRef {
+            class: class.replace('.', "/"),
+            name: name.to_string(),
+            descriptor: descriptor.to_string(),
+        })
+    }
+
+    /// The pattern form [`MethodRef::from_pattern`] reads: `pkg/Cls.name(desc)`.
+    pub fn pattern(&self) -> String {
+        format!("{}.{}{}", self.class, self.name, self.descriptor)
+    }
+
     /// The short form used in messages: `Unsafe.park` (simple class name, no package).
     pub fn short(&self) -> String {
         let simple = self.class.rsplit('/').next().unwrap_or(&self.class);
@@ -120,5 +145,29 @@ mod tests {
         assert_eq!(m.class, "jdk/internal/misc/Unsafe");
         assert_eq!(m.name, "park");
         assert_eq!(MethodRef::from_colons("x"), None);
+    }
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    use super::MethodRef;
+
+    #[test]
+    fn patterns_name_one_method_or_none() {
+        let m = MethodRef::from_pattern("hchdemo/Gen.m1(I)I").unwrap();
+        assert_eq!(
+            (m.class.as_str(), m.name.as_str(), m.descriptor.as_str()),
+            ("hchdemo/Gen", "m1", "(I)I")
+        );
+        assert_eq!(m.pattern(), "hchdemo/Gen.m1(I)I");
+        let m = MethodRef::from_pattern("java.lang.String::hashCode").unwrap();
+        assert_eq!(
+            (m.class.as_str(), m.descriptor.as_str()),
+            ("java/lang/String", "")
+        );
+        let m = MethodRef::from_pattern("java.lang.String.hashCode").unwrap();
+        assert_eq!(m.name, "hashCode");
+        assert!(MethodRef::from_pattern("java/lang/*.foo").is_none());
+        assert!(MethodRef::from_pattern("nodot").is_none());
     }
 }

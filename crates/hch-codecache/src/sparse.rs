@@ -45,7 +45,7 @@ pub struct Placed {
 }
 
 /// The figures for a set of address ranges.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Figures {
     /// Hot nmethods.
     pub nmethods: usize,

@@ -14,6 +14,7 @@ mod http;
 mod metrics;
 mod os;
 mod output;
+mod relayout;
 mod remote_args;
 mod target_args;
 
@@ -74,6 +75,9 @@ enum Command {
     /// How sparse the hot code lies in the code cache, with a map of the code heaps.
     #[command(after_help = cmd::sparseness::EXAMPLES)]
     Sparseness(cmd::sparseness::Args),
+    /// Lay a JVM's hot code out compactly on a stock JDK (experimental, needs WhiteBox flags).
+    #[command(after_help = cmd::compact::EXAMPLES)]
+    Compact(cmd::compact::Args),
     /// Inspect JFR recordings: summary of event types, events as JSON lines.
     #[command(subcommand, after_help = cmd::jfr::EXAMPLES)]
     Jfr(cmd::jfr::Command),
@@ -105,6 +109,7 @@ fn main() -> ExitCode {
         Command::Watch(a) => cmd::watch::run(a),
         Command::Exporter(a) => cmd::exporter::run(a),
         Command::Sparseness(a) => cmd::sparseness::run(a),
+        Command::Compact(a) => cmd::compact::run(a),
         Command::Jfr(c) => cmd::jfr::run(c),
         Command::Agent(c) => cmd::agent::run(c),
         Command::Jit(a) => cmd::jit::run(a),

@@ -323,14 +323,14 @@ fn read_status(vm: &mut Vm) -> anyhow::Result<Option<Status>> {
     Ok(Some(st))
 }
 
-fn read_property(vm: &mut Vm, key: &str) -> anyhow::Result<Option<String>> {
+pub(crate) fn read_property(vm: &mut Vm, key: &str) -> anyhow::Result<Option<String>> {
     let reply = vm
         .jcmd("VM.system_properties")
         .with_context(|| format!("reading the system properties of pid {}", vm.pid()))?;
     Ok(hch_target::info::parse_properties(&reply.text()).remove(key))
 }
 
-fn open_vm(pid: u32, connect: &Connect) -> anyhow::Result<Vm> {
+pub(crate) fn open_vm(pid: u32, connect: &Connect) -> anyhow::Result<Vm> {
     let spec = TargetSpec::Pid(pid);
     let opts = connect.options(&spec)?;
     Vm::open(pid, &opts.attach).map_err(|e| {
@@ -361,7 +361,7 @@ fn no_agent_over_jmx(spec: &TargetSpec, e: hch_target::TargetError) -> anyhow::E
 }
 
 /// The agent library on this host: `--lib`, `$HCH_AGENT_LIB`, or next to hch.
-fn library(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+pub(crate) fn library(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     let env = std::env::var_os("HCH_AGENT_LIB").map(PathBuf::from);
     let exe = std::env::current_exe().context("locating hch")?;
     let dir = exe.parent().unwrap_or(Path::new("."));
@@ -389,13 +389,13 @@ fn library(given: Option<&Path>) -> anyhow::Result<PathBuf> {
 
 /// The library where the JVM can open it: hch's own file, or a copy in the JVM's `/tmp`,
 /// removed once the `load` is answered (the JVM keeps its mapping).
-struct Placed {
-    jvm_path: String,
+pub(crate) struct Placed {
+    pub(crate) jvm_path: String,
     copy: Option<(String, FileId)>,
 }
 
 impl Placed {
-    fn new(vm: &Vm, lib: &Path) -> anyhow::Result<Placed> {
+    pub(crate) fn new(vm: &Vm, lib: &Path) -> anyhow::Result<Placed> {
         if shares_our_files(vm) {
             let jvm_path = lib
                 .to_str()
@@ -426,7 +426,7 @@ impl Placed {
     }
 
     /// Removes the copy, if it is still the file hch wrote.
-    fn remove(self, vm: &Vm) {
+    pub(crate) fn remove(self, vm: &Vm) {
         if let Some((name, id)) = &self.copy {
             let _ = remove_if_same(vm.tmp_dir().as_fd(), name, *id);
         }

@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod analyze;
 pub mod codecache;
+pub mod compact;
 pub mod directives;
 pub mod exporter;
 pub mod info;

@@ -109,7 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
 }
 
 /// Records the target with JFR (CPU samples only); nothing is left running or on disk after.
-fn record(spec: &str, d: Duration, c: &Connect) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn record(spec: &str, d: Duration, c: &Connect) -> anyhow::Result<Vec<u8>> {
     let cancel = crate::cancel::on_interrupt()?;
     c.record(spec, &RecordOptions::new(d), &cancel)
 }
@@ -122,7 +122,7 @@ struct Output<'a> {
 }
 
 /// The hot methods of a profile or directives file, hottest first.
-fn hot_methods(
+pub(crate) fn hot_methods(
     path: &Path,
     list: &hch_codecache::codelist::Codelist,
     top: usize,
@@ -141,7 +141,7 @@ fn hot_methods(
 }
 
 /// The hot methods of a recording held in memory.
-fn hot_from_recording(
+pub(crate) fn hot_from_recording(
     bytes: Vec<u8>,
     source: &Path,
     list: &hch_codecache::codelist::Codelist,
@@ -231,26 +231,9 @@ fn collect_patterns(v: &hch_profile::json::Value, out: &mut Vec<HotMethod>) {
     }
 }
 
-/// `pkg/Class.method(desc)` or `pkg.Class::method` -> a method; wildcards are left out.
+/// A whole-method pattern as a hot method of one sample; wildcards are left out.
 fn pattern_method(p: &str) -> Option<HotMethod> {
-    if p.contains('*') {
-        return None;
-    }
-    let (head, descriptor) = p.find('(').map_or((p, ""), |i| (&p[..i], &p[i..]));
-    let (class, name) = head.split_once("::").or_else(|| head.rsplit_once('.'))?;
-    let class = if class.contains('/') {
-        class.to_string()
-    } else {
-        class.replace('.', "/")
-    };
-    Some(HotMethod {
-        method: MethodRef {
-            class,
-            name: name.to_string(),
-            descriptor: descriptor.to_string(),
-        },
-        samples: 1,
-    })
+    MethodRef::from_pattern(p).map(|method| HotMethod { method, samples: 1 })
 }
 
 /// The text report.
