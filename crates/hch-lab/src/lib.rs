@@ -21,3 +21,4 @@
 
 pub mod demo;
 pub mod score;
+pub mod stats;
