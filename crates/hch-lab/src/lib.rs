@@ -19,6 +19,7 @@
 
 #![deny(missing_docs)]
 
+pub mod chart;
 pub mod demo;
 pub mod score;
 pub mod stats;
