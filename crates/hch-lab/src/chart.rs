@@ -16,6 +16,7 @@ struct Bar<'a> {
     value: f64,
     interval: Option<[f64; 2]>,
     note: String,
+    baseline: bool,
 }
 
 /// An SVG bar chart of each layout's speed relative to the baseline (which stands at 1).
@@ -61,12 +62,14 @@ fn bars(summary: &Summary) -> Vec<Bar<'_>> {
     let mut bars = Vec::new();
     for l in &summary.layouts {
         if l.layout == summary.baseline {
-            let note = format!("baseline, {} phases", l.phases);
+            let s = if l.phases == 1 { "" } else { "s" };
+            let note = format!("baseline, {} phase{s}", l.phases);
             bars.push(Bar {
                 layout: &l.layout,
                 value: 1.0,
                 interval: None,
                 note,
+                baseline: true,
             });
         } else if let Some(r) = summary.ratios.iter().find(|r| r.layout == l.layout) {
             let n = r.pairs.len();
@@ -79,6 +82,7 @@ fn bars(summary: &Summary) -> Vec<Bar<'_>> {
                 value: r.estimate,
                 interval: r.interval,
                 note,
+                baseline: false,
             });
         }
     }
@@ -137,11 +141,7 @@ fn axes(svg: &mut String, top: f64, base: &str) {
 /// A bar with its whiskers, its value above and its name and note below.
 fn draw_bar(svg: &mut String, bar: &Bar<'_>, x: f64, width: f64, top: f64) {
     let (y0, y1) = (y(0.0, top), y(bar.value, top));
-    let fill = if bar.interval.is_none() && bar.note.starts_with("baseline") {
-        "#95a5a6"
-    } else {
-        "#2e86c1"
-    };
+    let fill = if bar.baseline { "#95a5a6" } else { "#2e86c1" };
     let _ = writeln!(
         svg,
         "<rect x=\"{:.1}\" y=\"{y1:.1}\" width=\"{width:.1}\" height=\"{:.1}\" fill=\"{fill}\"/>",
@@ -232,6 +232,9 @@ mod tests {
     #[test]
     fn well_formed_with_bars_whiskers_and_reference() {
         let svg = bars_svg(&summary("a<b & \"c\"\u{1}"));
+        if let Some(path) = std::env::var_os("HCH_LAB_CHART_OUT") {
+            std::fs::write(path, &svg).unwrap(); // to look at it
+        }
         let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
         let texts: Vec<String> = doc
             .descendants()
