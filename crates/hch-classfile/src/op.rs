@@ -1,0 +1,124 @@
+//! Opcodes (JVMS chapter 6) by their mnemonic: the ones a generated workload or a small helper
+//! class needs, not all of them.
+
+/// Declares each opcode as a documented `u8` constant.
+macro_rules! opcodes {
+    ($($name:ident = $code:literal, $mnemonic:literal;)*) => {
+        $(#[doc = concat!("`", $mnemonic, "`")] pub const $name: u8 = $code;)*
+    };
+}
+
+opcodes! {
+    NOP = 0x00, "nop";
+    ACONST_NULL = 0x01, "aconst_null";
+    ICONST_M1 = 0x02, "iconst_m1";
+    ICONST_0 = 0x03, "iconst_0";
+    ICONST_1 = 0x04, "iconst_1";
+    ICONST_2 = 0x05, "iconst_2";
+    ICONST_3 = 0x06, "iconst_3";
+    ICONST_4 = 0x07, "iconst_4";
+    ICONST_5 = 0x08, "iconst_5";
+    LCONST_0 = 0x09, "lconst_0";
+    LCONST_1 = 0x0a, "lconst_1";
+    DCONST_0 = 0x0e, "dconst_0";
+    DCONST_1 = 0x0f, "dconst_1";
+    BIPUSH = 0x10, "bipush";
+    SIPUSH = 0x11, "sipush";
+    LDC = 0x12, "ldc";
+    LDC_W = 0x13, "ldc_w";
+    LDC2_W = 0x14, "ldc2_w";
+    ILOAD = 0x15, "iload";
+    LLOAD = 0x16, "lload";
+    DLOAD = 0x18, "dload";
+    ALOAD = 0x19, "aload";
+    ISTORE = 0x36, "istore";
+    LSTORE = 0x37, "lstore";
+    DSTORE = 0x39, "dstore";
+    ASTORE = 0x3a, "astore";
+    IALOAD = 0x2e, "iaload";
+    AALOAD = 0x32, "aaload";
+    IASTORE = 0x4f, "iastore";
+    AASTORE = 0x53, "aastore";
+    POP = 0x57, "pop";
+    POP2 = 0x58, "pop2";
+    DUP = 0x59, "dup";
+    DUP_X1 = 0x5a, "dup_x1";
+    DUP2 = 0x5c, "dup2";
+    SWAP = 0x5f, "swap";
+    IADD = 0x60, "iadd";
+    LADD = 0x61, "ladd";
+    DADD = 0x63, "dadd";
+    ISUB = 0x64, "isub";
+    LSUB = 0x65, "lsub";
+    DSUB = 0x67, "dsub";
+    IMUL = 0x68, "imul";
+    LMUL = 0x69, "lmul";
+    DMUL = 0x6b, "dmul";
+    IDIV = 0x6c, "idiv";
+    LDIV = 0x6d, "ldiv";
+    DDIV = 0x6f, "ddiv";
+    IREM = 0x70, "irem";
+    LREM = 0x71, "lrem";
+    INEG = 0x74, "ineg";
+    LNEG = 0x75, "lneg";
+    ISHL = 0x78, "ishl";
+    LSHL = 0x79, "lshl";
+    ISHR = 0x7a, "ishr";
+    LSHR = 0x7b, "lshr";
+    IUSHR = 0x7c, "iushr";
+    LUSHR = 0x7d, "lushr";
+    IAND = 0x7e, "iand";
+    LAND = 0x7f, "land";
+    IOR = 0x80, "ior";
+    LOR = 0x81, "lor";
+    IXOR = 0x82, "ixor";
+    LXOR = 0x83, "lxor";
+    IINC = 0x84, "iinc";
+    I2L = 0x85, "i2l";
+    I2D = 0x87, "i2d";
+    L2I = 0x88, "l2i";
+    L2D = 0x8a, "l2d";
+    D2I = 0x8e, "d2i";
+    D2L = 0x8f, "d2l";
+    LCMP = 0x94, "lcmp";
+    DCMPL = 0x97, "dcmpl";
+    DCMPG = 0x98, "dcmpg";
+    IFEQ = 0x99, "ifeq";
+    IFNE = 0x9a, "ifne";
+    IFLT = 0x9b, "iflt";
+    IFGE = 0x9c, "ifge";
+    IFGT = 0x9d, "ifgt";
+    IFLE = 0x9e, "ifle";
+    IF_ICMPEQ = 0x9f, "if_icmpeq";
+    IF_ICMPNE = 0xa0, "if_icmpne";
+    IF_ICMPLT = 0xa1, "if_icmplt";
+    IF_ICMPGE = 0xa2, "if_icmpge";
+    IF_ICMPGT = 0xa3, "if_icmpgt";
+    IF_ICMPLE = 0xa4, "if_icmple";
+    IF_ACMPEQ = 0xa5, "if_acmpeq";
+    IF_ACMPNE = 0xa6, "if_acmpne";
+    GOTO = 0xa7, "goto";
+    IRETURN = 0xac, "ireturn";
+    LRETURN = 0xad, "lreturn";
+    DRETURN = 0xaf, "dreturn";
+    ARETURN = 0xb0, "areturn";
+    RETURN = 0xb1, "return";
+    GETSTATIC = 0xb2, "getstatic";
+    PUTSTATIC = 0xb3, "putstatic";
+    GETFIELD = 0xb4, "getfield";
+    PUTFIELD = 0xb5, "putfield";
+    INVOKEVIRTUAL = 0xb6, "invokevirtual";
+    INVOKESPECIAL = 0xb7, "invokespecial";
+    INVOKESTATIC = 0xb8, "invokestatic";
+    NEW = 0xbb, "new";
+    NEWARRAY = 0xbc, "newarray";
+    ANEWARRAY = 0xbd, "anewarray";
+    ARRAYLENGTH = 0xbe, "arraylength";
+    ATHROW = 0xbf, "athrow";
+    CHECKCAST = 0xc0, "checkcast";
+    INSTANCEOF = 0xc1, "instanceof";
+    WIDE = 0xc4, "wide";
+    IFNULL = 0xc6, "ifnull";
+    IFNONNULL = 0xc7, "ifnonnull";
+    GOTO_W = 0xc8, "goto_w";
+}
