@@ -118,7 +118,7 @@ pub struct Report {
     pub plug_bytes: u64,
     /// Milliseconds taken.
     pub millis: u64,
-    /// Where each method's code lies afterwards, in the order given.
+    /// Where each method's code lies afterwards, in address order of before.
     pub placed: Vec<PlacedMethod>,
 }
 
@@ -131,7 +131,7 @@ fn range(n: &NMethod) -> (u64, u64) {
     (n.entry, n.entry + n.insts)
 }
 
-/// Builds `plan.layout` from the methods' current code, in the order given.
+/// Builds `plan.layout` from the methods' current code, keeping the order it lies in.
 pub(crate) fn relayout(
     wb: WhiteBox<'_>,
     hot: &[Hot<'_, '_>],
@@ -150,6 +150,14 @@ pub(crate) fn relayout(
         .iter()
         .map(|h| nmethod(&wb, h.exec))
         .collect::<Result<_, _>>()?;
+    // The new copies keep the order the code lies in now (the JIT's, roughly the order of
+    // first calls): only the gaps go, or grow. Reordering by heat instead made a compact
+    // layout of the demo 25% slower than the JIT's own (prefetching follows addresses).
+    let mut order: Vec<usize> = (0..hot.len()).collect();
+    order.sort_by_key(|&i| current[i].as_ref().map_or(u64::MAX, |n| n.entry));
+    let hot: Vec<Hot<'_, '_>> = order.iter().map(|&i| hot[i]).collect();
+    let current: Vec<Option<NMethod>> = order.iter().map(|&i| current[i].clone()).collect();
+    let hot = &hot[..];
     let ranges: Vec<(u64, u64)> = current.iter().flatten().map(range).collect();
     r.before = figures(&ranges);
     r.compiled = ranges.len();

@@ -119,9 +119,14 @@ pub fn generate(kind: DemoKind, methods: usize, seed: u64) -> Result<Demo, DemoE
             (class_name("Drive"), drive),
             (class_name("Main"), main),
         ],
+        // Serial GC and a fixed heap, as the research ran it: G1's background threads made
+        // the windows of this single-threaded loop vary by a third on 2 cores.
         jvm_flags: vec![
             "-XX:CompileCommand=quiet".into(),
             format!("-XX:CompileCommand=dontinline,{PACKAGE}.Gen::*"),
+            "-XX:+UseSerialGC".into(),
+            "-Xms256m".into(),
+            "-Xmx256m".into(),
         ],
     })
 }

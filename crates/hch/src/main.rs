@@ -78,6 +78,10 @@ enum Command {
     /// Lay a JVM's hot code out compactly on a stock JDK (experimental, needs WhiteBox flags).
     #[command(after_help = cmd::compact::EXAMPLES)]
     Compact(cmd::compact::Args),
+    /// Measure what compaction is worth for a workload: natural, compact and sparse layouts
+    /// of its hot code, interleaved, with intervals and a verdict (experimental).
+    #[command(after_help = cmd::lab::EXAMPLES)]
+    Lab(cmd::lab::Args),
     /// Inspect JFR recordings: summary of event types, events as JSON lines.
     #[command(subcommand, after_help = cmd::jfr::EXAMPLES)]
     Jfr(cmd::jfr::Command),
@@ -110,6 +114,7 @@ fn main() -> ExitCode {
         Command::Exporter(a) => cmd::exporter::run(a),
         Command::Sparseness(a) => cmd::sparseness::run(a),
         Command::Compact(a) => cmd::compact::run(a),
+        Command::Lab(a) => cmd::lab::run(a),
         Command::Jfr(c) => cmd::jfr::run(c),
         Command::Agent(c) => cmd::agent::run(c),
         Command::Jit(a) => cmd::jit::run(a),

@@ -11,6 +11,7 @@ pub mod inputs;
 pub mod jcmd;
 pub mod jfr;
 pub mod jit;
+pub mod lab;
 pub mod list;
 pub mod profile;
 pub mod record;
