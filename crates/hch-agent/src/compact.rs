@@ -100,6 +100,17 @@ impl Request {
     }
 }
 
+/// Runs `f` unless a re-layout runs already (the agent's cycle and `hch compact` share it).
+pub(crate) fn exclusive<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    if BUSY.swap(true, Ordering::AcqRel) {
+        return Err("a re-layout is running in this JVM already".into());
+    }
+    CANCEL.store(false, Ordering::Release);
+    let r = f();
+    BUSY.store(false, Ordering::Release);
+    r
+}
+
 /// Asks the running re-layout to stop (its plugs are freed, placed methods stay placed).
 pub(crate) fn cancel() -> String {
     if BUSY.load(Ordering::Acquire) {

@@ -126,7 +126,11 @@ fn cycle(agent: &Agent, env: Env<'_>, start: SystemTime) -> Result<Cycle, String
     {
         agent.note(w);
     }
-    let (action, overlap) = reconcile_hot_set(agent, &mut t, &analysis, &facts, &opts, start)?;
+    let (mut action, overlap) = reconcile_hot_set(agent, &mut t, &analysis, &facts, &opts, start)?;
+    if opts.compact {
+        agent.set_state(env, "compacting");
+        action = format!("{action}; {}", compact_hot_set(agent, env, &analysis));
+    }
     let h = &analysis.hot;
     Ok(Cycle {
         time_ms: status::epoch_ms(SystemTime::now()),
@@ -205,6 +209,38 @@ fn analyze(bytes: Vec<u8>, o: &Options) -> Result<(Analysis, u64), String> {
         return Err(format!("the recording is damaged: {e}"));
     }
     Ok((analysis, cpu))
+}
+
+/// `compact=whitebox`: lays the hot set out compactly through WhiteBox (as `hch compact`);
+/// a failure is a note in the cycle's action, never the end of the agent.
+fn compact_hot_set(agent: &Agent, env: Env<'_>, a: &Analysis) -> String {
+    let methods: Vec<hch_codecache::MethodRef> = a
+        .hot
+        .blobs
+        .iter()
+        .map(|b| hch_codecache::MethodRef {
+            class: b.method.class.clone(),
+            name: b.method.name.clone(),
+            descriptor: b.method.descriptor.clone(),
+        })
+        .collect();
+    let req = crate::compact::Request {
+        id: format!("cycle-{}", agent.lock().cycles + 1),
+        layout: crate::relayout::Layout::Compact,
+        methods: std::path::PathBuf::new(),
+        time: Duration::from_secs(60),
+        flush: false,
+    };
+    match crate::compact::exclusive(|| crate::compact::relayout_in(agent.vm, env, &methods, &req)) {
+        Ok((r, _)) => format!(
+            "compacted {} of {} hot methods: {} -> {} pages of 4 KiB",
+            r.moved, r.compiled, r.before.pages, r.after.pages
+        ),
+        Err(e) => {
+            agent.note(&format!("compact=whitebox: {e}"));
+            "not compacted (see notes)".into()
+        }
+    }
 }
 
 /// The hot set's patterns with their samples, hottest first, duplicates (lambdas) merged.

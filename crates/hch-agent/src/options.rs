@@ -66,6 +66,9 @@ pub struct Options {
     pub overlap: f64,
     /// The log file (appended to); `None` (`log=` empty) logs to the JVM's stderr.
     pub log: Option<PathBuf>,
+    /// `compact=whitebox`: after each cycle, lay the hot set out compactly through WhiteBox
+    /// (a JVM started with its flags; experimental). `off` by default.
+    pub compact: bool,
 }
 
 impl Default for Options {
@@ -81,13 +84,14 @@ impl Default for Options {
             budget: 8 << 20,
             dialect: DialectChoice::Auto,
             overlap: 80.0,
+            compact: false,
             log: None,
         }
     }
 }
 
 /// Every key, for the message about an unknown one.
-pub const KEYS: &str = "delay, interval, duration, sampling, top, coverage, min_samples, budget, dialect, overlap, log";
+pub const KEYS: &str = "delay, interval, duration, sampling, top, coverage, min_samples, budget, dialect, overlap, compact, log";
 
 /// A bad option, with the key and what it takes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -138,6 +142,13 @@ impl Options {
             "budget" => self.budget = size(key, v)?,
             "dialect" => self.dialect = dialect(v)?,
             "overlap" => self.overlap = percent(key, v)?,
+            "compact" => {
+                self.compact = match v {
+                    "whitebox" => true,
+                    "off" => false,
+                    _ => return Err(bad(key, format!("`{v}`: expected whitebox or off"))),
+                }
+            }
             "log" if v.is_empty() => self.log = None,
             "log" => self.log = Some(log_path(v)?),
             _ => return Err(bad(key, format!("unknown key; the keys are {KEYS}"))),
@@ -188,6 +199,9 @@ impl Options {
         parts.push(format!("budget={}", show_size(self.budget)));
         parts.push(format!("dialect={}", self.dialect));
         parts.push(format!("overlap={}", self.overlap));
+        if self.compact {
+            parts.push("compact=whitebox".into());
+        }
         if let Some(l) = &self.log {
             parts.push(format!("log={}", l.display()));
         }
@@ -321,6 +335,8 @@ mod tests {
         assert_eq!(e("top").reason, "expected key=value");
         assert_eq!(e("coverage=0").key, "coverage");
         assert_eq!(e("dialect=fast").key, "dialect");
+        assert_eq!(e("compact=yes").key, "compact");
+        assert!(Options::parse("compact=whitebox").unwrap().compact);
         assert_eq!(e("delay=31days").key, "delay");
     }
 }

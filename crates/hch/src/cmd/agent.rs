@@ -81,6 +81,10 @@ pub struct AgentFlags {
     /// Keep directives while they cover at least P percent of a new hot set's samples (default 80).
     #[arg(long, value_name = "P")]
     pub overlap: Option<String>,
+    /// whitebox: after each cycle, lay the hot set out compactly through WhiteBox (a JVM
+    /// started with -XX:+UnlockDiagnosticVMOptions -XX:+WhiteBoxAPI; experimental), or off.
+    #[arg(long, value_name = "whitebox|off")]
+    pub compact: Option<String>,
     /// The agent's log file, as the JVM sees the path (default: the JVM's stderr).
     #[arg(long, value_name = "PATH")]
     pub log: Option<String>,
@@ -101,6 +105,7 @@ impl AgentFlags {
             ("budget", &self.budget),
             ("dialect", &self.dialect),
             ("overlap", &self.overlap),
+            ("compact", &self.compact),
         ];
         let given: Vec<String> = pairs
             .iter()
