@@ -28,6 +28,7 @@ mod jit_logs;
 mod jmx_cli;
 mod jmx_hostile;
 mod jmx_target;
+mod lab;
 mod pprof_oracle;
 mod profile_live;
 mod record_hotloop;
