@@ -25,11 +25,11 @@
 //! - Bad options are refused with a line naming the key; at start-up the JVM starts anyway,
 //!   without the agent.
 //! - `unsafe` lives in [`ffi`] only, each block with its reason.
-//! - No Java compiler at build time: the MBean's class is written in Rust ([`classfile`]).
+//! - No Java compiler at build time: the MBean's and WhiteBox's classes are written in Rust
+//!   (`hch-classfile`).
 
 #![deny(missing_docs)]
 
-pub mod classfile;
 pub mod compact;
 pub mod options;
 pub mod reconcile;

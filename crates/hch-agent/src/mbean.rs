@@ -1,17 +1,17 @@
 //! The MBean `hch:type=HotCodeHelper` in the platform MBean server, for JConsole, JMC, any
 //! `javax.management` client and hch over JMX.
 //!
-//! Its class is written at run time ([`crate::classfile`]): `hch.agent.HotCodeHelper`
+//! Its class is written at run time (`hch-classfile`): `hch.agent.HotCodeHelper`
 //! implements `javax.management.DynamicMBean` with `native` methods bound to the Rust functions
 //! in `ffi::natives`, which call the handlers here. Every attribute is read-only and of an open
 //! type (`String`, `long`, `int`, `double`, `String[]`), so remote clients need no class of ours.
 //! Who may invoke operations is the JMX agent's business (`jmxremote.access`: a `readonly`
 //! role is refused before the MBean is called).
 
-use crate::classfile::{self, ClassSpec};
 use crate::ffi::jni::{arg, Env, JResult, JavaError, Local};
 use crate::inproc::{object_name, platform_server};
 use crate::status::{self, Status, MBEAN_NAME};
+use hch_classfile::{op, ClassFile, ACC_FINAL, ACC_PUBLIC};
 
 /// The class's internal name.
 pub const CLASS_NAME: &str = "hch/agent/HotCodeHelper";
@@ -142,15 +142,22 @@ const OPERATIONS: [Operation; 5] = [
     ("stop", None, "Stops profiling; directives in force stay"),
 ];
 
-/// The class file of the MBean.
-pub fn class_bytes() -> Vec<u8> {
-    classfile::write(&ClassSpec {
-        name: CLASS_NAME,
-        super_class: "java/lang/Object",
-        interfaces: &["javax/management/DynamicMBean"],
-        natives: &NATIVES,
-        static_natives: &[],
-    })
+/// The class file of the MBean: a public final class implementing `DynamicMBean`, with a
+/// public no-argument constructor and the operations as native methods.
+pub fn class_bytes() -> JResult<Vec<u8>> {
+    let mut c = ClassFile::new(ACC_PUBLIC | ACC_FINAL, CLASS_NAME, "java/lang/Object");
+    c.interface("javax/management/DynamicMBean");
+    let mut init = c.method(ACC_PUBLIC, "<init>", "()V");
+    init.local(op::ALOAD, 0)
+        .invokespecial("java/lang/Object", "<init>", "()V")
+        .op(op::RETURN);
+    let built = init.finish(1, 1).and_then(|()| {
+        for (name, desc) in NATIVES {
+            c.native_method(ACC_PUBLIC, name, desc);
+        }
+        c.to_bytes()
+    });
+    built.map_err(|e| JavaError(format!("the MBean's class: {e}")))
 }
 
 /// Defines the class (once per JVM), binds its natives to this library copy and registers an
@@ -171,7 +178,7 @@ pub fn register(env: Env<'_>) -> JResult<()> {
         }
         let class = match env.find_class(CLASS_NAME) {
             Ok(c) => c,
-            Err(_) => env.define_class(CLASS_NAME, &class_bytes())?,
+            Err(_) => env.define_class(CLASS_NAME, &class_bytes()?)?,
         };
         let (_names, table) = crate::ffi::natives::table();
         env.register_natives(class, &table)?;

@@ -6,8 +6,8 @@
 //! The class declares every native any JDK from 11 on registers (`whitebox_natives.txt`), so
 //! that binding prints no warning on the JVM's output; hch calls only the few below.
 
-use crate::classfile::{self, ClassSpec};
 use crate::ffi::jni::{arg, jvalue, Env, Local, Method, Ret, Value};
+use hch_classfile::{ClassFile, ACC_FINAL, ACC_PUBLIC, ACC_STATIC};
 
 /// The JVM flags that enable the API.
 pub const FLAGS: &str = "-XX:+UnlockDiagnosticVMOptions -XX:+WhiteBoxAPI";
@@ -76,7 +76,7 @@ impl<'a> WhiteBox<'a> {
         let class = match env.find_class(name) {
             Ok(c) => c,
             Err(_) => env
-                .define_class(name, &class_bytes(name))
+                .define_class(name, &class_bytes(name)?)
                 .map_err(|e| e.to_string())?,
         };
         let wb = WhiteBox { env, class };
@@ -291,7 +291,7 @@ impl<'a> WhiteBox<'a> {
 }
 
 /// The declaring class: every WhiteBox native as `public static native`.
-pub fn class_bytes(name: &str) -> Vec<u8> {
+pub fn class_bytes(name: &str) -> Result<Vec<u8>, String> {
     let mut natives: Vec<(&str, &str)> = NATIVES
         .lines()
         .map(str::trim)
@@ -301,11 +301,9 @@ pub fn class_bytes(name: &str) -> Vec<u8> {
     natives.push(("registerNatives", "()V"));
     natives.sort_unstable();
     natives.dedup();
-    classfile::write(&ClassSpec {
-        name,
-        super_class: "java/lang/Object",
-        interfaces: &[],
-        natives: &[],
-        static_natives: &natives,
-    })
+    let mut c = ClassFile::new(ACC_PUBLIC | ACC_FINAL, name, "java/lang/Object");
+    for (n, d) in natives {
+        c.native_method(ACC_PUBLIC | ACC_STATIC, n, d);
+    }
+    c.to_bytes().map_err(|e| e.to_string())
 }

@@ -130,6 +130,7 @@ pub struct ClassFile {
     this_class: u16,
     super_class: u16,
     pool: Pool,
+    interfaces: Vec<u16>,
     fields: Vec<u8>,
     field_count: usize,
     methods: Vec<u8>,
@@ -149,6 +150,7 @@ impl ClassFile {
             this_class,
             super_class,
             pool,
+            interfaces: Vec::new(),
             fields: Vec::new(),
             field_count: 0,
             methods: Vec::new(),
@@ -159,6 +161,13 @@ impl ClassFile {
     /// The internal name, e.g. `hchdemo/Main`.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Declares that the class implements an interface (internal name).
+    pub fn interface(&mut self, name: &str) -> &mut Self {
+        let i = self.pool.class(name);
+        self.interfaces.push(i);
+        self
     }
 
     /// Adds a field without attributes (no `ConstantValue`: a static starts at zero or null).
@@ -209,8 +218,14 @@ impl ClassFile {
         out.extend_from_slice(self.pool.bytes());
         put_u16s(
             &mut out,
-            &[self.access, self.this_class, self.super_class, 0],
+            &[
+                self.access,
+                self.this_class,
+                self.super_class,
+                self.interfaces.len() as u16,
+            ],
         );
+        put_u16s(&mut out, &self.interfaces);
         put_u16s(&mut out, &[self.field_count as u16]);
         out.extend_from_slice(&self.fields);
         put_u16s(&mut out, &[self.method_count as u16]);
@@ -234,6 +249,7 @@ impl ClassFile {
             ("the constant pool count", self.pool.count() as usize),
             ("the field count", self.field_count),
             ("the method count", self.method_count),
+            ("the interface count", self.interfaces.len()),
         ];
         match checks.into_iter().find(|&(_, n)| n > 65535) {
             Some((what, n)) => Err(too_many(what, n, 65535)),
