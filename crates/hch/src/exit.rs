@@ -12,7 +12,8 @@ Exit codes:
   4  the JVM ran the command and reported a failure
   5  bad input file (results printed so far are sound; the error names file, chunk and offset)
   6  verdicts found (`codecache`, `watch`: something is wrong) or directives rejected
-     (`check`, or before applying: nothing was changed on the JVM)
+     (`check`, or before applying: nothing was changed on the JVM), or a JVM without the
+     WhiteBox flags (`compact`)
 130  interrupted (Ctrl-C); the target was cleaned up";
 
 /// The documented exit codes ([`EXIT_CODES_HELP`]).

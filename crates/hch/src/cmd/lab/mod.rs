@@ -153,6 +153,11 @@ pub fn run(a: Args) -> anyhow::Result<Status> {
         unit: None,
         lower: false,
         hot: 0,
+        bar: crate::output::progress(
+            (a.rounds * (setup.layouts.len() + usize::from(a.fresh)) + usize::from(!a.fresh))
+                as u64,
+            "hch lab: phases",
+        ),
     };
     let outcome = if a.fresh {
         lab.fresh()
@@ -295,6 +300,8 @@ struct Lab<'a> {
     /// The scores read are times (JMH's s/op, --lower-is-better).
     lower: bool,
     hot: usize,
+    /// Phases done, on a terminal.
+    bar: indicatif::ProgressBar,
 }
 
 /// Where a phase of the workload's output begins and ends.
@@ -484,7 +491,8 @@ impl Lab<'_> {
             self.maps.push(map);
         }
         if !self.a.json {
-            eprintln!("hch lab: round {round}: {layout}: {} methods moved in {:.1} s, {} hot pages, {} regions", r.moved, r.millis as f64 / 1000.0, r.after.pages, r.after.regions);
+            let line = format!("hch lab: round {round}: {layout}: {} methods moved in {:.1} s, {} hot pages, {} regions", r.moved, r.millis as f64 / 1000.0, r.after.pages, r.after.regions);
+            self.bar.suspend(|| eprintln!("{line}"));
         }
         Ok(PhaseRecord {
             round,
@@ -500,6 +508,7 @@ impl Lab<'_> {
         let from = Instant::now();
         w.sleep(self.a.phase, self.cancel)
             .map_err(|e| self.ended(w, e, "during a phase"))?;
+        self.bar.inc(1);
         Ok(Window {
             from,
             to: Instant::now(),
@@ -525,6 +534,7 @@ impl Lab<'_> {
 
     /// Statistics, verdict, chart, maps and the report.
     fn report(&self) -> anyhow::Result<Status> {
+        self.bar.finish_and_clear();
         let scored: usize = self.phases.iter().map(|p| p.samples.len()).sum();
         if scored == 0 {
             return Err(coded(Code::Error, format!(
