@@ -19,7 +19,8 @@ for home in "$@"; do
     echo "bench_lab: JDK $jdk $c -> $f" >&2
     JAVA_HOME=$home HCH_AGENT_LIB=target/release/libhch_agent.so \
       "$hch" lab --demo "$c" --warmup 15s --profile 20s --phase "${PHASE:-8s}" --settle 3s \
-      --rounds "${ROUNDS:-3}" --json --svg "${f%.json}-chart.svg" --maps "${f%.json}-maps.svg" > "$f"
+      --rounds "${ROUNDS:-3}" --json --svg "${f%.json}-chart.svg" --maps "${f%.json}-maps.svg" > "$f" \
+      || { echo "bench_lab: JDK $jdk $c failed (see above)" >&2; rm -f "$f"; }
   done
 done
 python3 scripts/bench_lab_table.py "$out"/jdk*.json

@@ -87,6 +87,10 @@ pub struct Demo {
     pub classes: Vec<(String, Vec<u8>)>,
     /// JVM options the workload needs: every hot method stays a call, its own nmethod.
     pub jvm_flags: Vec<String>,
+    /// The hot methods, known by construction, in the order they are called, as Compiler
+    /// Control patterns (`hchdemo/Gen.m0(I)I`): the drivers (`hchdemo/Drive.d0(I)I`...) then
+    /// `m0` to `m{N-1}`.
+    pub hot_methods: Vec<String>,
 }
 
 impl Demo {
@@ -112,7 +116,13 @@ pub fn generate(kind: DemoKind, methods: usize, seed: u64) -> Result<Demo, DemoE
     let gen = kernel::hot_class(&class_name("Gen"), kind.ops(), methods, seed)?;
     let drive = drive_class(methods)?;
     let main = main_class::main_class(&class_name("Main"), &class_name("Drive"), methods)?;
+    let drivers = methods.div_ceil(CALLS_PER_DRIVER);
+    let hot_methods = (0..drivers)
+        .map(|d| format!("{}.d{d}(I)I", class_name("Drive")))
+        .chain((0..methods).map(|k| format!("{}.m{k}(I)I", class_name("Gen"))))
+        .collect();
     Ok(Demo {
+        hot_methods,
         main_class: format!("{PACKAGE}.Main"),
         classes: vec![
             (class_name("Gen"), gen),

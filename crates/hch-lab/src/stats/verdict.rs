@@ -13,8 +13,11 @@ pub(super) fn sentences(ratios: &[Ratio], baseline: &str) -> Vec<String> {
 enum Effect {
     /// From one pair: no interval to judge by.
     Unknown,
-    /// The interval includes 1.
+    /// The interval includes 1, and so does the estimate's neighbourhood (within 10%).
     None,
+    /// The interval includes 1 but the estimate is more than 10% away from it: too noisy to
+    /// tell, not evidence of no effect.
+    Inconclusive,
     /// The interval lies below 1: the layout is slower than the baseline.
     Slower,
     /// The interval lies above 1.
@@ -27,6 +30,7 @@ fn effect(r: &Ratio) -> Effect {
         None => Effect::Unknown,
         Some([_, hi]) if hi < 1.0 => Effect::Slower,
         Some([lo, _]) if lo > 1.0 => Effect::Faster,
+        Some(_) if (r.estimate - 1.0).abs() > 0.1 => Effect::Inconclusive,
         Some(_) => Effect::None,
     }
 }
@@ -51,6 +55,9 @@ fn sentence(r: &Ratio, base: &str) -> String {
             format!("the JIT's natural layout is within the noise of compact ({numbers})")
         }
         (Effect::None, ..) => format!("no measurable effect of {l} ({numbers})"),
+        (Effect::Inconclusive, ..) => format!(
+            "inconclusive: {numbers}, but the interval includes 1: the scores vary too much between rounds; run more rounds (--rounds) or longer phases (--phase)"
+        ),
         (Effect::Slower, ..) => format!("{base} is {gain} faster than the {l} layout ({numbers})"),
         (Effect::Faster, ..) => format!("the {l} layout is {gain} faster than {base} ({numbers})"),
     }

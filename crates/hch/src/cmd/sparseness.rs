@@ -179,6 +179,14 @@ fn hot_of(a: &hch_profile::Analysis) -> Vec<HotMethod> {
     a.hot.hot_methods()
 }
 
+/// The whole-method `match` patterns of a directives file, in order.
+pub(crate) fn directives_patterns(path: &Path, text: &str) -> anyhow::Result<Vec<MethodRef>> {
+    Ok(from_directives(path, text)?
+        .into_iter()
+        .map(|h| h.method)
+        .collect())
+}
+
 /// The `match` patterns of a directives file, one sample each (directives carry no weights).
 fn from_directives(path: &Path, text: &str) -> anyhow::Result<Vec<HotMethod>> {
     let v = hch_profile::json::parse(text, false).map_err(|e| {

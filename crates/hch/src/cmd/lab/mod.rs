@@ -40,7 +40,7 @@ Examples:
 The workload must print a score repeatedly (JMH iteration lines, lines `score N`, or what
 --score REGEX takes), or use --score time with --fresh: the time from the layout being in place
 to its exit. hch adds -XX:+UnlockDiagnosticVMOptions -XX:+WhiteBoxAPI -XX:+DebugNonSafepoints
-and, unless given, -XX:ReservedCodeCacheSize=1g after `java` (or in JDK_JAVA_OPTIONS when the
+and, unless given, -XX:ReservedCodeCacheSize=2000m after `java` (or in JDK_JAVA_OPTIONS when the
 command is a script). Experimental: a lab tool, not for production JVMs.";
 
 /// Arguments of `hch lab`.
@@ -81,6 +81,14 @@ pub struct Args {
     /// Hot methods moved, hottest first.
     #[arg(long, default_value_t = 5000)]
     pub top: usize,
+    /// The hot set from a file (one Compiler Control pattern per line, `pkg/Cls.name(desc)`, or
+    /// a directives file's `match` patterns) instead of a profile. With --demo, the demo's own
+    /// methods are the hot set unless --profile-demo is given.
+    #[arg(long, value_name = "FILE")]
+    pub methods: Option<PathBuf>,
+    /// Profile the demo's hot set like any workload's instead of taking its known methods.
+    #[arg(long)]
+    pub profile_demo: bool,
     /// Write the bar chart (throughput of each layout vs compact, with intervals) here.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
@@ -137,6 +145,8 @@ struct Setup {
     time_score: bool,
     layouts: Vec<&'static str>,
     lib: PathBuf,
+    /// The hot set when it is known without a profile: the demo's methods, or --methods.
+    known_hot: Option<Vec<MethodRef>>,
     _demo_dir: Option<tempfile::TempDir>,
 }
 
@@ -209,12 +219,17 @@ fn setup(a: &Args) -> anyhow::Result<Setup> {
         Some(re) => ScoreSpec::regex(re, a.lower_is_better)
             .map_err(|e| coded(Code::Usage, format!("--score: {e}")))?,
     };
-    let (mut argv, demo_dir) = match &a.demo {
+    let (mut argv, demo_dir, demo_hot) = match &a.demo {
         Some(d) => demo_command(d, a)?,
         None if a.command.is_empty() => {
             return Err(coded(Code::Usage, "give the workload after `--` (e.g. hch lab -- java -cp app.jar Main), or --demo small:1000"))
         }
-        None => (a.command.clone(), None),
+        None => (a.command.clone(), None, None),
+    };
+    let known_hot = match (&a.methods, demo_hot) {
+        (Some(p), _) => Some(methods_file(p)?),
+        (None, Some(m)) if !a.profile_demo => Some(m),
+        _ => None,
     };
     let direct = Path::new(&argv[0]).file_name().is_some_and(|n| n == "java");
     let flags = lab_flags(&argv);
@@ -236,6 +251,7 @@ fn setup(a: &Args) -> anyhow::Result<Setup> {
         time_score,
         layouts,
         lib: library(a.lib.as_deref())?,
+        known_hot,
         _demo_dir: demo_dir,
     })
 }
@@ -245,13 +261,20 @@ fn lab_flags(argv: &[String]) -> Vec<String> {
     let mut f: Vec<String> = WHITEBOX_FLAGS.iter().map(|s| s.to_string()).collect();
     f.push("-XX:+DebugNonSafepoints".into());
     if !argv.iter().any(|x| x.contains("ReservedCodeCacheSize")) {
-        f.push("-XX:ReservedCodeCacheSize=1g".into());
+        f.push("-XX:ReservedCodeCacheSize=2000m".into());
     }
     f
 }
 
+/// The demo's command, its classes' directory and its hot methods.
+type DemoRun = (
+    Vec<String>,
+    Option<tempfile::TempDir>,
+    Option<Vec<MethodRef>>,
+);
+
 /// The generated workload, written to a temporary directory, and its command.
-fn demo_command(d: &str, a: &Args) -> anyhow::Result<(Vec<String>, Option<tempfile::TempDir>)> {
+fn demo_command(d: &str, a: &Args) -> anyhow::Result<DemoRun> {
     let (kind, n) = d.split_once(':').unwrap_or((d, "1000"));
     let kind: hch_lab::demo::DemoKind = kind
         .parse()
@@ -286,7 +309,29 @@ fn demo_command(d: &str, a: &Args) -> anyhow::Result<(Vec<String>, Option<tempfi
         demo.main_class.clone(),
         (per_jvm.as_secs() + 60).to_string(),
     ]);
-    Ok((argv, Some(dir)))
+    let hot = demo
+        .hot_methods
+        .iter()
+        .filter_map(|p| MethodRef::from_pattern(p))
+        .collect();
+    Ok((argv, Some(dir), Some(hot)))
+}
+
+/// A hot set from a file: a directives file's `match` patterns, or one pattern per line.
+fn methods_file(p: &Path) -> anyhow::Result<Vec<MethodRef>> {
+    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+    let methods: Vec<MethodRef> = if text.trim_start().starts_with(['[', '{']) {
+        crate::cmd::sparseness::directives_patterns(p, &text)?
+    } else {
+        text.lines().filter_map(MethodRef::from_pattern).collect()
+    };
+    if methods.is_empty() {
+        return Err(coded(
+            Code::BadInput,
+            format!("{}: names no whole method", p.display()),
+        ));
+    }
+    Ok(methods)
 }
 
 /// A lab run in progress.
@@ -347,6 +392,10 @@ impl Lab<'_> {
         let connect = &self.a.connect;
         let mut vm = open_vm(pid, connect)?;
         relayout::require_whitebox(&mut vm)?;
+        if let Some(known) = &self.s.known_hot {
+            self.hot = known.len();
+            return Ok(known.clone());
+        }
         let mut ro = RecordOptions::new(self.a.profile);
         ro.interval = Duration::from_millis(1);
         let bytes = connect.record(&spec, &ro, self.cancel)?;
