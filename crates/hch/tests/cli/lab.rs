@@ -386,3 +386,43 @@ fn ctrl_c_leaves_no_jvm_and_no_file_behind() {
         .collect();
     assert!(relayout_files.is_empty(), "{relayout_files:?}");
 }
+
+#[test]
+fn the_agents_cycle_compacts_the_hot_set_with_compact_whitebox() {
+    let jdk = lab_jdks().remove(0);
+    let (dir, flags) = demo(400, "agent-compact");
+    let log = scratch_dir("lab").join(format!("agent-compact-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let agent = format!(
+        "-agentpath:{}=delay=4s,duration=3s,interval=1h,dialect=stock,compact=whitebox,log={}",
+        agent_library().display(),
+        log.display()
+    );
+    let mut c = Command::new(jdk.tool("java"));
+    c.args([
+        "-XX:+UnlockDiagnosticVMOptions",
+        "-XX:+WhiteBoxAPI",
+        "-XX:+DebugNonSafepoints",
+        &agent,
+    ])
+    .args(&flags)
+    .arg("-cp")
+    .arg(&dir)
+    .args(["hchdemo.Main", "120"])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    let _jvm = Guard(c.spawn().unwrap());
+    let t0 = Instant::now();
+    let text = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("cycle 1:") || t0.elapsed() > Duration::from_secs(90) {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert!(
+        text.contains("cycle 1:") && text.contains("compacted "),
+        "{}: {text}",
+        jdk.label()
+    );
+}
