@@ -240,13 +240,10 @@ fn place(
                 r.stopped = Some("the code heap has no room for more fillers".into());
                 break;
             }
-            plugs.keep(a, filler(i));
+            plugs.blobs.push(a);
         }
         match recompile(wb, h.exec, cur)? {
-            Some(n) => {
-                r.moved += 1;
-                let _ = n;
-            }
+            Some(_) => r.moved += 1,
             None => r.fallback.push(h.label.to_string()),
         }
     }
@@ -335,10 +332,6 @@ struct Plugs {
 }
 
 impl Plugs {
-    fn keep(&mut self, address: u64, _size: u64) {
-        self.blobs.push(address);
-    }
-
     /// Fills every hole of the heap but the one the layout goes in (the largest, if it can
     /// hold `need`; else none, and the layout goes to the top of the heap).
     fn plug_holes(

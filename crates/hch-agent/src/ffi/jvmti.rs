@@ -235,6 +235,23 @@ impl Jvmti {
         }
     }
 
+    /// A JVMTI-allocated array of `n` items, copied and freed.
+    ///
+    /// # Safety
+    /// `arr` must be null or hold `n` items from this environment's allocator.
+    unsafe fn take_array<T: Copy>(&self, arr: *mut T, n: jint) -> Vec<T> {
+        let len = usize::try_from(n).unwrap_or(0);
+        if arr.is_null() {
+            return Vec::new();
+        }
+        // SAFETY: the caller's contract; freed once copied.
+        unsafe {
+            let v = std::slice::from_raw_parts(arr, len).to_vec();
+            self.free(arr);
+            v
+        }
+    }
+
     /// A JVMTI-allocated C string, copied and freed.
     ///
     /// # Safety
@@ -265,18 +282,8 @@ impl Jvmti {
         if rc != 0 {
             return Err(format!("GetLoadedClasses failed (JVMTI error {rc})"));
         }
-        let len = usize::try_from(n).unwrap_or(0);
-        // SAFETY: the JVM wrote `n` entries at `arr` (null when n is 0); freed once copied.
-        let out = unsafe {
-            let v = if arr.is_null() {
-                Vec::new()
-            } else {
-                std::slice::from_raw_parts(arr, len).to_vec()
-            };
-            self.free(arr);
-            v
-        };
-        Ok(out)
+        // SAFETY: the JVM wrote `n` entries at `arr` with its allocator.
+        Ok(unsafe { self.take_array(arr, n) })
     }
 
     /// A class's JVM signature (`Ljava/lang/String;`) if it is prepared (so its methods can be
@@ -327,17 +334,8 @@ impl Jvmti {
         if rc != 0 {
             return Err(format!("GetClassMethods failed (JVMTI error {rc})"));
         }
-        let len = usize::try_from(n).unwrap_or(0);
-        // SAFETY: `n` ids at `arr`, copied then freed.
-        let ids = unsafe {
-            let v = if arr.is_null() {
-                Vec::new()
-            } else {
-                std::slice::from_raw_parts(arr, len).to_vec()
-            };
-            self.free(arr);
-            v
-        };
+        // SAFETY: the JVM wrote `n` ids at `arr` with its allocator.
+        let ids = unsafe { self.take_array(arr, n) };
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let (mut name, mut sig): (*mut c_char, *mut c_char) =
