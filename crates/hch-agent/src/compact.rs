@@ -1,12 +1,14 @@
-//! Re-layout requests from outside (`hch compact`: the attach `load` with `relayout ...`) and
-//! their answer, the system property [`RELAYOUT_PROPERTY`] that `hch compact` polls. The work
-//! runs on a thread of its own, attached to the JVM as a daemon, one at a time.
+//! Re-layout requests from outside and their answer. On this host `hch compact` sends the
+//! attach `load` with `relayout ...` and a methods file, and polls the system property
+//! [`RELAYOUT_PROPERTY`]; over JMX it invokes the MBean's `relayout` with the methods inline
+//! and polls its `Relayout` attribute ([`last_state`]). The work runs on a thread of its own,
+//! attached to the JVM as a daemon, one at a time.
 
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use hch_codecache::MethodRef;
@@ -25,20 +27,24 @@ const MAX_METHODS_FILE: u64 = 16 << 20;
 /// The code heap's reserve: what a re-layout never allocates into.
 pub const RESERVE: u64 = 8 << 20;
 
+/// The last answer published, for the MBean's `Relayout` attribute.
+static LAST: Mutex<String> = Mutex::new(String::new());
 /// One re-layout at a time in this JVM.
 static BUSY: AtomicBool = AtomicBool::new(false);
 /// Set by `relayout-cancel`: the running re-layout stops before its next method.
 pub(crate) static CANCEL: AtomicBool = AtomicBool::new(false);
 
-/// A request: `relayout id=ID,layout=compact|sparse,methods=/path,time=60s[,flush=1]`.
+/// A request: `relayout id=ID,layout=compact|sparse,methods=/path,time=60s[,flush=1]` (over
+/// JMX without `methods=`: the methods follow on lines of their own).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     /// The requester's id, echoed in the answer.
     pub id: String,
     /// What to build.
     pub layout: Layout,
-    /// A file of methods, hottest first, one per line (`pkg/Cls.name(desc)`).
-    pub methods: PathBuf,
+    /// A file of methods, hottest first, one per line (`pkg/Cls.name(desc)`); none when
+    /// they come inline.
+    pub methods: Option<PathBuf>,
     /// Stop after this long.
     pub time: Duration,
     /// Free code made not entrant first (a full GC).
@@ -69,7 +75,7 @@ impl Request {
         let mut r = Request {
             id: String::new(),
             layout: Layout::Compact,
-            methods: PathBuf::new(),
+            methods: None,
             time: Duration::from_secs(60),
             flush: false,
         };
@@ -83,7 +89,7 @@ impl Request {
                     r.layout = Layout::parse(v)
                         .ok_or_else(|| format!("layout={v}: takes compact or sparse"))?
                 }
-                "methods" => r.methods = PathBuf::from(v),
+                "methods" => r.methods = Some(PathBuf::from(v)),
                 "time" => {
                     r.time = humantime::parse_duration(v)
                         .map_err(|e| format!("time={v}: {e}"))?
@@ -93,7 +99,7 @@ impl Request {
                 _ => return Err(format!("unknown key `{k}`")),
             }
         }
-        if !r.methods.is_absolute() {
+        if r.methods.as_ref().is_some_and(|m| !m.is_absolute()) {
             return Err("methods= takes an absolute path".into());
         }
         Ok(r)
@@ -125,10 +131,44 @@ pub(crate) fn cancel() -> String {
 /// file is read before this returns, so the requester may remove it at once.
 pub(crate) fn start(vm: JavaVm, text: &str) -> Result<String, String> {
     let req = Request::parse(text)?;
-    let methods = read_methods(&req.methods)?;
+    let path = req.methods.clone().ok_or("methods= is missing")?;
+    let methods = read_methods(&path)?;
     if methods.is_empty() {
-        return Err(format!("{} names no method", req.methods.display()));
+        return Err(format!("{} names no method", path.display()));
     }
+    launch(vm, req, methods)
+}
+
+/// The MBean's `relayout`: the request on the first line, then one method per line.
+pub(crate) fn start_inline(vm: JavaVm, text: &str) -> Result<String, String> {
+    if text.len() as u64 > MAX_METHODS_FILE {
+        return Err(format!(
+            "the request has {} bytes; at most {MAX_METHODS_FILE}",
+            text.len()
+        ));
+    }
+    let (head, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let req = Request::parse(head)?;
+    if req.methods.is_some() {
+        return Err(
+            "over JMX the methods follow the first line; methods= names a file on the JVM's host"
+                .into(),
+        );
+    }
+    let methods: Vec<MethodRef> = rest.lines().filter_map(MethodRef::from_pattern).collect();
+    if methods.is_empty() {
+        return Err("the request names no method (one per line after the first)".into());
+    }
+    launch(vm, req, methods)
+}
+
+/// The last answer as JSON (`RelayoutState`), empty before the first request.
+pub fn last_state() -> String {
+    LAST.lock().map(|l| l.clone()).unwrap_or_default()
+}
+
+/// Starts a parsed request's thread unless one runs already.
+fn launch(vm: JavaVm, req: Request, methods: Vec<MethodRef>) -> Result<String, String> {
     if BUSY.swap(true, Ordering::AcqRel) {
         return Err("a re-layout is running in this JVM already".into());
     }
@@ -181,6 +221,9 @@ fn run(vm: JavaVm, req: &Request, methods: &[MethodRef]) {
 fn publish(env: Env<'_>, st: &RelayoutState) {
     if let Ok(json) = serde_json::to_string(st) {
         let _ = crate::inproc::set_property(env, RELAYOUT_PROPERTY, &json);
+        if let Ok(mut last) = LAST.lock() {
+            *last = json;
+        }
     }
 }
 
@@ -292,7 +335,9 @@ mod tests {
         assert_eq!(r.layout, Layout::Sparse);
         assert_eq!(r.time, Duration::from_secs(5));
         assert!(r.flush);
+        assert_eq!(r.methods, Some(PathBuf::from("/tmp/m")));
         assert!(Request::parse("methods=rel").is_err());
+        assert_eq!(Request::parse("id=1,layout=compact").unwrap().methods, None);
         assert!(Request::parse("layout=wide,methods=/m").is_err());
         assert!(Request::parse("time=5,methods=/m").is_err());
     }

@@ -227,7 +227,7 @@ fn compact_hot_set(agent: &Agent, env: Env<'_>, a: &Analysis) -> String {
     let req = crate::compact::Request {
         id: format!("cycle-{}", agent.lock().cycles + 1),
         layout: crate::relayout::Layout::Compact,
-        methods: std::path::PathBuf::new(),
+        methods: None,
         time: Duration::from_secs(60),
         flush: false,
     };

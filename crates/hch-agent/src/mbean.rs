@@ -52,7 +52,7 @@ impl From<JavaError> for Thrown {
 }
 
 /// Attributes: name, Java type, description.
-const ATTRIBUTES: [(&str, &str, &str); 13] = [
+const ATTRIBUTES: [(&str, &str, &str); 14] = [
     (
         "State",
         "java.lang.String",
@@ -106,6 +106,11 @@ const ATTRIBUTES: [(&str, &str, &str); 13] = [
         "java.lang.String",
         "All of the above as JSON (what hch agent status reads)",
     ),
+    (
+        "Relayout",
+        "java.lang.String",
+        "The last re-layout request's state as JSON (what hch compact polls), empty if none",
+    ),
 ];
 
 /// An operation: name, its one `String` parameter (name, description) if any, description.
@@ -115,7 +120,7 @@ type Operation = (
     &'static str,
 );
 
-const OPERATIONS: [Operation; 5] = [
+const OPERATIONS: [Operation; 7] = [
     (
         "profileNow",
         None,
@@ -140,6 +145,19 @@ const OPERATIONS: [Operation; 5] = [
         "Changes the options given; starts a stopped agent again",
     ),
     ("stop", None, "Stops profiling; directives in force stay"),
+    (
+        "relayout",
+        Some((
+            "request",
+            "id=ID,layout=compact|sparse,time=60s on the first line, then one method per line (pkg/Cls.name(desc)), hottest first",
+        )),
+        "Recompiles these methods in order through WhiteBox so that their code lies together (hch compact); answers at once, the Relayout attribute follows",
+    ),
+    (
+        "relayoutCancel",
+        None,
+        "Stops the running re-layout before its next method",
+    ),
 ];
 
 /// The class file of the MBean: a public final class implementing `DynamicMBean`, with a
@@ -259,6 +277,7 @@ fn value<'a>(env: Env<'a>, st: &Status, name: &str) -> Result<Local<'a>, Thrown>
         "Errors" => Ok(env.string_array(&st.errors)?),
         "Capabilities" => Ok(env.string_array(&st.capabilities)?),
         "Status" => text(&serde_json::to_string(st).unwrap_or_default()),
+        "Relayout" => text(&crate::compact::last_state()),
         _ => Err(Thrown {
             class: "javax/management/AttributeNotFoundException",
             message: format!("no attribute {name}"),
@@ -368,10 +387,12 @@ pub fn invoke<'a>(
             agent.reconfigure(env, o).map_err(refused)?
         }
         "stop" => agent.request_stop(),
+        "relayout" => crate::compact::start_inline(agent.vm, &text_arg()?).map_err(refused)?,
+        "relayoutCancel" => crate::compact::cancel(),
         _ => {
             return Err(Thrown {
                 class: "java/lang/UnsupportedOperationException",
-                message: format!("no operation {action}; the operations are profileNow, applyDirectives, clearOwn, setOptions, stop"),
+                message: format!("no operation {action}; the operations are profileNow, applyDirectives, clearOwn, setOptions, stop, relayout, relayoutCancel"),
             })
         }
     };

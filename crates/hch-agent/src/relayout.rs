@@ -166,19 +166,29 @@ pub(crate) fn relayout(
         return Ok(r);
     };
     let filler = |i: usize| SPARSE_FILLER + splitmix(plan.seed ^ i as u64) % PAGE;
-    let need: u64 = current
-        .iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, n)| {
-            n.blob.size * 2
-                + if plan.layout == Layout::Sparse {
-                    filler(i)
-                } else {
-                    0
-                }
-        })
-        .sum();
+    // What the copies take if they come out at most `num / den` of their size now.
+    let size = |num: u64, den: u64| -> u64 {
+        current
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, n)| {
+                n.blob.size * num / den
+                    + if plan.layout == Layout::Sparse {
+                        filler(i)
+                    } else {
+                        0
+                    }
+            })
+            .sum()
+    };
+    // The worst case guards the room at the top; a hole is taken for the layout if it holds
+    // the copies at their size now (a margin left a freed layout's place unused, and every
+    // round of the lab took fresh space until the heap ran out).
+    let need = Need {
+        worst: size(2, 1),
+        likely: size(1, 1),
+    };
     let mut plugs = Plugs::default();
     let result = place(
         &wb, hot, &current, plan, heap, need, &mut plugs, &mut r, &filler,
@@ -200,14 +210,15 @@ fn place(
     current: &[Option<NMethod>],
     plan: &Plan,
     heap: i32,
-    need: u64,
+    need: Need,
     plugs: &mut Plugs,
     r: &mut Report,
     filler: &dyn Fn(usize) -> u64,
 ) -> Result<(), String> {
-    let room = plugs.plug_holes(wb, heap, need, plan)?;
+    let room = plugs.plug_holes(wb, heap, need.likely, plan)?;
     r.plugs = plugs.count;
     r.plug_bytes = plugs.plugged;
+    let need = need.worst;
     if let Some(room) = room {
         if room < need + plan.reserve && plugs.region.is_none() {
             return Err(format!(
@@ -332,8 +343,9 @@ struct Plugs {
 }
 
 impl Plugs {
-    /// Fills every hole of the heap but the one the layout goes in (the largest, if it can
-    /// hold `need`; else none, and the layout goes to the top of the heap).
+    /// Fills every hole of the heap but the one the layout goes in (one that holds `need` and
+    /// a filler: the smallest for compact, the largest for sparse; else none, and the layout
+    /// goes to the top of the heap).
     fn plug_holes(
         &mut self,
         wb: &WhiteBox<'_>,
@@ -355,9 +367,8 @@ impl Plugs {
             .filter(|(s, e)| e.saturating_sub(*s) >= MIN_GAP)
             .collect();
         gaps.sort_by_key(|(s, e)| e - s);
-        if let Some(&(s, e)) = gaps.last().filter(|(s, e)| e - s >= need + SPARSE_FILLER) {
-            self.region = Some((s, e));
-            gaps.pop();
+        if let Some(i) = region_for(&gaps, need, plan.layout) {
+            self.region = Some(gaps.remove(i));
         }
         let plug_total: u64 = gaps.iter().map(|(s, e)| e - s).sum();
         if let Some(room) = room {
@@ -405,6 +416,26 @@ impl Plugs {
     }
 }
 
+/// The hole (of `gaps`, smallest first) a layout of `need` bytes goes in: the smallest that
+/// holds it and a filler for compact, the largest for sparse, so that the large holes freed
+/// sparse layouts leave stay whole for the next.
+fn region_for(gaps: &[(u64, u64)], need: u64, layout: Layout) -> Option<usize> {
+    let fits = |(s, e): &(u64, u64)| e - s >= need + SPARSE_FILLER;
+    match layout {
+        Layout::Compact => gaps.iter().position(fits),
+        Layout::Sparse => gaps.len().checked_sub(1).filter(|&i| fits(&gaps[i])),
+    }
+}
+
+/// The space a layout's new copies take.
+#[derive(Debug, Clone, Copy)]
+struct Need {
+    /// If each copy came out twice its size now: the room at the top must hold this.
+    worst: u64,
+    /// At their size now: a hole this large (and a filler more) is taken for the layout.
+    likely: u64,
+}
+
 /// A small deterministic mixer for the fillers' sizes.
 fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -416,6 +447,21 @@ fn splitmix(mut x: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compact_takes_the_smallest_hole_that_fits_sparse_the_largest() {
+        let k = 1 << 10;
+        let gaps = [
+            (0, 10 * k),
+            (100 * k, 200 * k),
+            (1 << 30, (1 << 30) + 300_000 * k),
+        ];
+        assert_eq!(region_for(&gaps, 20 * k, Layout::Compact), Some(1));
+        assert_eq!(region_for(&gaps, 20 * k, Layout::Sparse), Some(2));
+        assert_eq!(region_for(&gaps, 1 << 40, Layout::Sparse), None);
+        assert_eq!(region_for(&gaps, 1 << 40, Layout::Compact), None);
+        assert_eq!(region_for(&[], 1, Layout::Compact), None);
+    }
 
     #[test]
     fn figures_count_pages_regions_and_density() {

@@ -1,8 +1,10 @@
-//! Re-laying out a JVM's hot code through the agent and WhiteBox (`hch compact`, `hch lab`):
-//! the method list goes into the JVM's `/tmp` (inside its root, `O_EXCL`), the agent is asked
-//! with the attach `load` command (`relayout ...`), reads the list at once (hch removes it
-//! then), works on its own thread, and answers in the system property `hch.agent.relayout`,
-//! which hch polls. Ctrl-C asks the agent to stop before its next method and waits for it.
+//! Re-laying out a JVM's hot code through the agent and WhiteBox (`hch compact`, `hch lab`).
+//! On this host the method list goes into the JVM's `/tmp` (inside its root, `O_EXCL`), the
+//! agent is asked with the attach `load` command (`relayout ...`), reads the list at once
+//! (hch removes it then), works on its own thread, and answers in the system property
+//! `hch.agent.relayout`, which hch polls. Over JMX the agent must run already: its MBean's
+//! `relayout` operation takes the list inline and its `Relayout` attribute answers. Ctrl-C
+//! asks the agent to stop before its next method and waits for it.
 
 use std::io::Write;
 use std::os::fd::AsFd;
@@ -13,11 +15,14 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context;
 use hch_agent::compact::{RelayoutState, RELAYOUT_PROPERTY};
 use hch_agent::relayout::Report;
+use hch_agent::MBEAN_NAME;
 use hch_attach::root::{create_new, remove_if_same};
 use hch_attach::Vm;
 use hch_codecache::MethodRef;
+use hch_target::remote::JmxTarget;
+use hch_target::Target;
 
-use crate::cmd::agent::{read_property, Placed};
+use crate::cmd::agent::{no_agent_over_jmx, read_property, Placed};
 use crate::exit::{coded, Code};
 
 /// The JVM flags that make the WhiteBox API available.
@@ -27,13 +32,12 @@ const POLL: Duration = Duration::from_millis(250);
 /// The longest hch waits for the agent after a Ctrl-C.
 const CANCEL_WAIT: Duration = Duration::from_secs(30);
 
-/// Refuses, with the flags to add, a JVM that runs without the WhiteBox API.
-pub fn require_whitebox(vm: &mut Vm) -> anyhow::Result<()> {
-    let pid = vm.pid();
-    let reply = vm
+/// Refuses, with the flags to add, a JVM that runs without the WhiteBox API; `place` names
+/// it ("pid 12345", "the JVM at host:9010").
+pub fn require_whitebox(t: &mut dyn Target, place: &str) -> anyhow::Result<()> {
+    let flags = t
         .jcmd("VM.flags -all")
-        .with_context(|| format!("reading the flags of pid {pid}"))?;
-    let flags = reply.text();
+        .with_context(|| format!("reading the flags of {place}"))?;
     let on = flags.lines().any(|l| {
         let mut w = l.split_whitespace();
         w.nth(1) == Some("WhiteBoxAPI") && w.nth(1) == Some("true")
@@ -44,8 +48,7 @@ pub fn require_whitebox(vm: &mut Vm) -> anyhow::Result<()> {
     Err(coded(
         Code::Findings,
         format!(
-            "pid {} runs without the WhiteBox API, which compaction needs on a stock JDK; nothing was changed. Restart it with {} (a diagnostic feature of every HotSpot build: `hch compact --print-flags`)",
-            vm.pid(),
+            "{place} runs without the WhiteBox API, which compaction needs on a stock JDK; nothing was changed. Restart it with {} (a diagnostic feature of every HotSpot build: `hch compact --print-flags`)",
             WHITEBOX_FLAGS.join(" ")
         ),
     ))
@@ -64,8 +67,80 @@ pub struct Ask<'m> {
     pub flush: bool,
 }
 
+/// Where requests go: the attach mechanism on this host, or the agent's MBean over JMX.
+pub enum Channel<'a> {
+    /// A local JVM; the agent is loaded (or asked) with `load`.
+    Attach { vm: &'a mut Vm, lib: &'a Path },
+    /// A remote JVM that runs the agent already; `at` names it.
+    Jmx { jmx: &'a mut JmxTarget, at: String },
+}
+
+impl Channel<'_> {
+    /// "pid 12345" or "the JVM at host:port".
+    fn place(&self) -> String {
+        match self {
+            Channel::Attach { vm, .. } => format!("pid {}", vm.pid()),
+            Channel::Jmx { at, .. } => format!("the JVM at {at}"),
+        }
+    }
+
+    /// Hands the request to the agent; its answer, or an error with it.
+    fn send(&mut self, id: &str, ask: &Ask<'_>) -> anyhow::Result<String> {
+        let head = format!(
+            "id={id},layout={},time={}s,flush={}",
+            ask.layout,
+            ask.time.as_secs().max(1),
+            u8::from(ask.flush)
+        );
+        let list: String = ask.methods.iter().map(|m| m.pattern() + "\n").collect();
+        match self {
+            Channel::Attach { vm, lib } => send_by_file(vm, lib, id, &head, &list),
+            Channel::Jmx { jmx, at } => {
+                let answer = jmx
+                    .invoke_string(MBEAN_NAME, "relayout", &[&format!("{head}\n{list}")])
+                    .map_err(|e| refused_over_jmx(at, e))?;
+                Ok(answer)
+            }
+        }
+    }
+
+    /// The agent's last answer, if any.
+    fn state(&mut self) -> anyhow::Result<Option<RelayoutState>> {
+        let json = match self {
+            Channel::Attach { vm, .. } => read_property(vm, RELAYOUT_PROPERTY)?,
+            Channel::Jmx { jmx, .. } => jmx
+                .attribute_string(MBEAN_NAME, "Relayout")?
+                .filter(|j| !j.is_empty()),
+        };
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    /// Asks the running re-layout to stop before its next method.
+    fn cancel(&mut self) {
+        let _ = match self {
+            Channel::Attach { vm, lib } => load(vm, lib, "relayout-cancel").map(drop),
+            Channel::Jmx { jmx, .. } => jmx
+                .invoke_string(MBEAN_NAME, "relayoutCancel", &[])
+                .map(drop)
+                .map_err(anyhow::Error::from),
+        };
+    }
+}
+
+/// An MBean call that failed: no agent, or the agent's refusal, said plainly.
+fn refused_over_jmx(at: &str, e: hch_target::TargetError) -> anyhow::Error {
+    let text = e.to_string();
+    if text.contains("InstanceNotFoundException") {
+        return no_agent_over_jmx(&at, e);
+    }
+    coded(
+        Code::JvmFailed,
+        format!("the JVM at {at}: relayout refused: {text}"),
+    )
+}
+
 /// Asks the agent for a re-layout and waits for its report.
-pub fn run(vm: &mut Vm, lib: &Path, ask: &Ask<'_>, cancel: &AtomicBool) -> anyhow::Result<Report> {
+pub fn run(ch: &mut Channel<'_>, ask: &Ask<'_>, cancel: &AtomicBool) -> anyhow::Result<Report> {
     let id = format!(
         "{}-{}",
         std::process::id(),
@@ -73,24 +148,29 @@ pub fn run(vm: &mut Vm, lib: &Path, ask: &Ask<'_>, cancel: &AtomicBool) -> anyho
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis())
     );
-    let list: String = ask.methods.iter().map(|m| m.pattern() + "\n").collect();
+    ch.send(&id, ask)?;
+    wait(ch, &id, ask.time + Duration::from_secs(60), cancel)
+}
+
+/// The list goes into the JVM's `/tmp`; the agent reads it before it answers `load`.
+fn send_by_file(
+    vm: &mut Vm,
+    lib: &Path,
+    id: &str,
+    head: &str,
+    list: &str,
+) -> anyhow::Result<String> {
     let name = format!("hch-relayout-{id}.txt");
     let (fd, file) = create_new(vm.tmp_dir().as_fd(), &name, 0o644)
         .with_context(|| format!("writing the method list into pid {}'s /tmp", vm.pid()))?;
     let written = std::fs::File::from(fd).write_all(list.as_bytes());
-    let text = format!(
-        "relayout id={id},layout={},methods=/tmp/{name},time={}s,flush={}",
-        ask.layout,
-        ask.time.as_secs().max(1),
-        u8::from(ask.flush)
-    );
+    let text = format!("relayout {head},methods=/tmp/{name}");
     let sent = written
         .context("writing the method list")
         .and_then(|()| load(vm, lib, &text));
     // The agent read the list before it answered: it goes now, whatever the answer.
     let _ = remove_if_same(vm.tmp_dir().as_fd(), &name, file);
-    sent?;
-    wait(vm, lib, &id, ask.time + Duration::from_secs(60), cancel)
+    sent
 }
 
 /// Sends `load <lib> true <text>`; the agent's answer, or an error with it.
@@ -113,8 +193,7 @@ fn load(vm: &mut Vm, lib: &Path, text: &str) -> anyhow::Result<String> {
 
 /// Polls the agent's answer until the request `id` is done; Ctrl-C cancels it.
 fn wait(
-    vm: &mut Vm,
-    lib: &Path,
+    ch: &mut Channel<'_>,
     id: &str,
     limit: Duration,
     cancel: &AtomicBool,
@@ -122,7 +201,7 @@ fn wait(
     let t0 = Instant::now();
     let mut cancelled_at: Option<Instant> = None;
     loop {
-        if let Some(st) = state(vm)?.filter(|s| s.id == id && s.state != "running") {
+        if let Some(st) = ch.state()?.filter(|s| s.id == id && s.state != "running") {
             if cancelled_at.is_some() {
                 return Err(coded(
                     Code::Interrupted,
@@ -134,15 +213,15 @@ fn wait(
                 _ => Err(coded(
                     Code::JvmFailed,
                     format!(
-                        "pid {}: the re-layout failed: {}",
-                        vm.pid(),
+                        "{}: the re-layout failed: {}",
+                        ch.place(),
                         st.error.unwrap_or_else(|| "no report".into())
                     ),
                 )),
             };
         }
         if cancel.load(Ordering::Relaxed) && cancelled_at.is_none() {
-            let _ = load(vm, lib, "relayout-cancel");
+            ch.cancel();
             cancelled_at = Some(Instant::now());
         }
         let waited_out = cancelled_at.map_or(t0.elapsed() > limit, |c| c.elapsed() > CANCEL_WAIT);
@@ -150,20 +229,12 @@ fn wait(
             return Err(coded(
                 Code::JvmFailed,
                 format!(
-                    "pid {}: no answer from the agent's re-layout after {:.0} s",
-                    vm.pid(),
+                    "{}: no answer from the agent's re-layout after {:.0} s",
+                    ch.place(),
                     t0.elapsed().as_secs_f64()
                 ),
             ));
         }
         std::thread::sleep(POLL);
     }
-}
-
-/// The agent's last answer, if any.
-fn state(vm: &mut Vm) -> anyhow::Result<Option<RelayoutState>> {
-    let Some(json) = read_property(vm, RELAYOUT_PROPERTY)? else {
-        return Ok(None);
-    };
-    Ok(serde_json::from_str(&json).ok())
 }

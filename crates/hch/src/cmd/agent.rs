@@ -346,7 +346,7 @@ pub(crate) fn open_vm(pid: u32, connect: &Connect) -> anyhow::Result<Vm> {
     })
 }
 
-fn jmx(spec: &TargetSpec, connect: &Connect) -> anyhow::Result<JmxTarget> {
+pub(crate) fn jmx(spec: &TargetSpec, connect: &Connect) -> anyhow::Result<JmxTarget> {
     let TargetSpec::Jmx { host, port } = spec else {
         unreachable!("a JMX spec");
     };
@@ -355,7 +355,10 @@ fn jmx(spec: &TargetSpec, connect: &Connect) -> anyhow::Result<JmxTarget> {
 }
 
 /// An MBean call that failed: no agent there says so plainly.
-fn no_agent_over_jmx(spec: &TargetSpec, e: hch_target::TargetError) -> anyhow::Error {
+pub(crate) fn no_agent_over_jmx(
+    spec: &dyn std::fmt::Display,
+    e: hch_target::TargetError,
+) -> anyhow::Error {
     if e.to_string().contains("InstanceNotFoundException") {
         coded(Code::Error,
             format!("no hch agent MBean ({MBEAN_NAME}) in {spec}: start the JVM with -agentpath, or hch agent load PID on its host"),

@@ -1,7 +1,9 @@
-//! `hch compact PID`: lays a JVM's hot code out compactly on a stock JDK, through the agent
+//! `hch compact TARGET`: lays a JVM's hot code out compactly on a stock JDK, through the agent
 //! and HotSpot's WhiteBox API (experimental: the JVM must run with the WhiteBox flags). Each
 //! hot method's code is made not entrant and compiled again, in hot order, so the new copies
 //! lie back to back; before and after, hch's own sparseness is measured on the live codelist.
+//! A local PID gets the agent loaded through the attach mechanism; a remote HOST:PORT must run
+//! it already (its MBean takes the request over JMX).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,11 +14,11 @@ use hch_codecache::sparse::{self, Figures, Sparseness};
 use hch_codecache::MethodRef;
 use serde::Serialize;
 
-use crate::cmd::agent::{library, open_vm};
+use crate::cmd::agent::{jmx, library, open_vm};
 use crate::cmd::codecache::{feature, snapshot};
 use crate::cmd::sparseness::{hot_from_recording, hot_methods, record};
 use crate::exit::{coded, Code, Status};
-use crate::relayout::{self, Ask, WHITEBOX_FLAGS};
+use crate::relayout::{self, Ask, Channel, WHITEBOX_FLAGS};
 use crate::target_args::{parse_spec, Connect};
 use hch_target::TargetSpec;
 
@@ -27,16 +29,19 @@ Examples:
   hch compact 12345                                  profile 20 s, then compact the hot set
   hch compact 12345 --duration 60s --svg compact.svg before and after, side by side
   hch compact 12345 --directives hot.json            the methods of a directives file, in order
+  hch compact 12345 --budget 2M --time-limit 20s     at most 2 MiB of hot code, within 20 s
+  hch compact db1:9010 --duration 30s                over JMX, where the JVM runs hch's agent
 
 Experimental. It needs a JVM started with -XX:+UnlockDiagnosticVMOptions -XX:+WhiteBoxAPI and
-loads hch's agent. Each hot method is recompiled once (its callers run in the interpreter for a
+loads hch's agent into a local one; a remote one (HOST:PORT) must run the agent already
+(-agentpath:/path/libhch_agent.so). Each hot method is recompiled once (its callers run in the interpreter for a
 few milliseconds); methods whose compile fails or times out are left to the JVM's own JIT.";
 
 /// Arguments of `hch compact`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The JVM's PID.
-    #[arg(value_name = "PID", required_unless_present = "print_flags")]
+    /// The JVM: a PID on this host, or HOST:PORT of a JMX agent (the JVM runs hch's agent).
+    #[arg(value_name = "TARGET", required_unless_present = "print_flags")]
     pub target: Option<String>,
     /// Print the JVM flags that make compaction possible, and exit.
     #[arg(long)]
@@ -53,6 +58,9 @@ pub struct Args {
     /// Hot methods to move, hottest first.
     #[arg(long, default_value_t = 1000)]
     pub top: usize,
+    /// Move at most this much hot code (bytes of its current copies, hottest first), e.g. 4M.
+    #[arg(long, value_name = "SIZE", value_parser = crate::cmd::analyze::parse_size)]
+    pub budget: Option<u64>,
     /// Stop after this long; methods not reached keep their code.
     #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse, default_value = "60s")]
     pub time_limit: Duration,
@@ -75,7 +83,9 @@ pub struct Args {
 /// The JSON document.
 #[derive(Debug, Serialize)]
 struct Output<'a> {
-    pid: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pid: Option<u32>,
+    target: &'a str,
     layout: &'a str,
     hot_methods: usize,
     before: &'a Figures,
@@ -90,12 +100,33 @@ pub fn run(a: Args) -> anyhow::Result<Status> {
         return Ok(Status(Code::Ok));
     }
     let spec = a.target.as_deref().unwrap_or_default();
-    let TargetSpec::Pid(pid) = parse_spec(spec)? else {
-        return Err(coded(Code::Usage, format!("{spec}: compact needs the PID of a JVM on this host (it loads hch's agent through the attach mechanism)")));
+    let parsed = parse_spec(spec)?;
+    let pid = match parsed {
+        TargetSpec::Pid(pid) => Some(pid),
+        _ => None,
     };
-    let lib = library(a.lib.as_deref())?;
-    let mut vm = open_vm(pid, &a.connect)?;
-    relayout::require_whitebox(&mut vm)?;
+    let place = pid.map_or_else(|| format!("the JVM at {spec}"), |p| format!("pid {p}"));
+    // The agent's channel first: a remote JVM without the agent is refused before profiling.
+    let (mut vm, mut remote, lib) = match pid {
+        Some(pid) => (
+            Some(open_vm(pid, &a.connect)?),
+            None,
+            library(a.lib.as_deref())?,
+        ),
+        None => (None, Some(jmx(&parsed, &a.connect)?), PathBuf::new()),
+    };
+    let mut t = a.connect.open(spec)?;
+    relayout::require_whitebox(t.as_mut(), &place)?;
+    if let Some(j) = remote.as_mut() {
+        if j.attribute_string(hch_agent::MBEAN_NAME, "Relayout")?
+            .is_none()
+        {
+            return Err(coded(
+                Code::Error,
+                format!("no hch agent MBean ({}) in {spec}: start the JVM with -agentpath:/path/libhch_agent.so (and the WhiteBox flags); hch cannot load an agent over JMX", hch_agent::MBEAN_NAME),
+            ));
+        }
+    }
     let cancel = crate::cancel::on_interrupt()?;
     let recording = match (&a.directives, &a.profile) {
         (None, None) => Some(record(
@@ -105,7 +136,6 @@ pub fn run(a: Args) -> anyhow::Result<Status> {
         )?),
         _ => None,
     };
-    let mut t = a.connect.open(spec)?;
     let jdk = feature(t.as_mut());
     let before_snap = snapshot(t.as_mut(), jdk, true, false)?;
     let list = before_snap.list.as_ref().context("no codelist")?;
@@ -117,12 +147,12 @@ pub fn run(a: Args) -> anyhow::Result<Status> {
         (None, None) => unreachable!("a recording or a file"),
     };
     let before = sparse::join(list, &before_snap.cache, &hot);
-    let methods: Vec<MethodRef> = before.placed.iter().map(|p| p.method.clone()).collect();
+    let methods = within_budget(&before.placed, a.budget);
     if methods.is_empty() {
         return Err(coded(
             Code::Error,
             format!(
-                "pid {pid}: none of the {} hot methods has compiled code now; nothing to compact",
+                "{place}: none of the {} hot methods has compiled code now; nothing to compact",
                 hot.len()
             ),
         ));
@@ -139,9 +169,20 @@ pub fn run(a: Args) -> anyhow::Result<Status> {
         flush: false,
     };
     if !a.json {
-        eprintln!("hch: pid {pid}: re-laying out {} hot methods ({layout}) through WhiteBox; experimental", methods.len());
+        eprintln!(
+            "hch: {place}: re-laying out {} hot methods ({layout}) through WhiteBox; experimental",
+            methods.len()
+        );
     }
-    let report = relayout::run(&mut vm, &lib, &ask, &cancel)?;
+    let mut ch = match (vm.as_mut(), remote.as_mut()) {
+        (Some(vm), _) => Channel::Attach { vm, lib: &lib },
+        (None, Some(jmx)) => Channel::Jmx {
+            jmx,
+            at: spec.to_string(),
+        },
+        (None, None) => unreachable!("a local or a remote JVM"),
+    };
+    let report = relayout::run(&mut ch, &ask, &cancel)?;
     let after_snap = snapshot(t.as_mut(), jdk, true, false)?;
     let after_list = after_snap.list.as_ref().context("no codelist")?;
     let after = sparse::join(after_list, &after_snap.cache, &hot);
@@ -161,6 +202,7 @@ pub fn run(a: Args) -> anyhow::Result<Status> {
     if a.json {
         crate::output::print_json(&Output {
             pid,
+            target: spec,
             layout,
             hot_methods: hot.len(),
             before: &before.overall,
@@ -170,7 +212,7 @@ pub fn run(a: Args) -> anyhow::Result<Status> {
     } else {
         print_text(
             &mut std::io::stdout().lock(),
-            pid,
+            &place,
             &report,
             &before,
             &after,
@@ -180,16 +222,33 @@ pub fn run(a: Args) -> anyhow::Result<Status> {
     Ok(Status(Code::Ok))
 }
 
+/// The methods to move, hottest first, each once, while their code fits in `budget`.
+fn within_budget(placed: &[sparse::Placed], budget: Option<u64>) -> Vec<MethodRef> {
+    let mut seen = std::collections::HashSet::new();
+    let mut used = 0u64;
+    let mut out = Vec::new();
+    for p in placed {
+        used += p.end.saturating_sub(p.start);
+        if budget.is_some_and(|b| used > b) {
+            break;
+        }
+        if seen.insert(p.method.pattern()) {
+            out.push(p.method.clone());
+        }
+    }
+    out
+}
+
 /// The text report: what moved, then the figures before and after.
 fn print_text(
     o: &mut impl Write,
-    pid: u32,
+    place: &str,
     r: &hch_agent::relayout::Report,
     before: &Sparseness,
     after: &Sparseness,
     svg: Option<&Path>,
 ) -> std::io::Result<()> {
-    writeln!(o, "pid {pid}: recompiled {} of {} compiled hot methods in {:.1} s ({} holes plugged, {} KiB, then freed)", r.moved, r.compiled, r.millis as f64 / 1000.0, r.plugs, r.plug_bytes / 1024)?;
+    writeln!(o, "{place}: recompiled {} of {} compiled hot methods in {:.1} s ({} holes plugged, {} KiB, then freed)", r.moved, r.compiled, r.millis as f64 / 1000.0, r.plugs, r.plug_bytes / 1024)?;
     if let Some(s) = &r.stopped {
         writeln!(o, "stopped early: {s}")?;
     }
@@ -244,4 +303,41 @@ fn print_text(
         writeln!(o, "maps before and after: {}", p.display())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placed(pattern: &str, start: u64, len: u64) -> sparse::Placed {
+        sparse::Placed {
+            method: MethodRef::from_pattern(pattern).unwrap(),
+            level: 4,
+            start,
+            end: start + len,
+            heap: "CodeHeap 'non-profiled nmethods'".into(),
+            samples: 1.0,
+        }
+    }
+
+    #[test]
+    fn the_budget_keeps_the_hottest_that_fit_each_method_once() {
+        let p = [
+            placed("a/A.f()V", 0x1000, 600),
+            placed("a/A.f()V", 0x9000, 600),
+            placed("a/B.g(I)I", 0x2000, 500),
+            placed("a/C.h()V", 0x3000, 100),
+        ];
+        let names = |b| -> Vec<String> {
+            within_budget(&p, b)
+                .iter()
+                .map(MethodRef::pattern)
+                .collect()
+        };
+        assert_eq!(names(None), ["a/A.f()V", "a/B.g(I)I", "a/C.h()V"]);
+        // Both copies of f count (1200); g brings it to 1700; the cut is at the first miss.
+        assert_eq!(names(Some(1700)), ["a/A.f()V", "a/B.g(I)I"]);
+        assert_eq!(names(Some(1699)), ["a/A.f()V"]);
+        assert_eq!(names(Some(100)), Vec::<String>::new());
+    }
 }

@@ -253,6 +253,13 @@ fn the_mbean_is_read_and_invoked_by_a_java_jmx_client_and_by_hch() {
             text.contains("OP applyDirectives 1") && text.contains("OP stop 0"),
             "{text}"
         );
+        // hch compact's over JMX: no re-layout asked yet.
+        assert!(
+            text.contains("ATTR Relayout java.lang.String = ")
+                && text.contains("OP relayout 1")
+                && text.contains("OP relayoutCancel 0"),
+            "{text}"
+        );
         assert!(
             text.contains("INVOKE profileNow = a cycle starts now"),
             "{text}"

@@ -24,7 +24,7 @@ use crate::cmd::agent::{library, open_vm};
 use crate::cmd::codecache::{feature, snapshot};
 use crate::cmd::sparseness::hot_from_recording;
 use crate::exit::{coded, Code, Status};
-use crate::relayout::{self, Ask, WHITEBOX_FLAGS};
+use crate::relayout::{self, Ask, Channel, WHITEBOX_FLAGS};
 use crate::target_args::Connect;
 use workload::{Ended, Workload};
 
@@ -390,8 +390,8 @@ impl Lab<'_> {
     fn hot_set(&mut self, pid: u32, w: &mut Workload) -> anyhow::Result<Vec<MethodRef>> {
         let spec = pid.to_string();
         let connect = &self.a.connect;
-        let mut vm = open_vm(pid, connect)?;
-        relayout::require_whitebox(&mut vm)?;
+        let mut t = connect.open(&spec)?;
+        relayout::require_whitebox(t.as_mut(), &format!("pid {pid}"))?;
         if let Some(known) = &self.s.known_hot {
             self.hot = known.len();
             return Ok(known.clone());
@@ -400,7 +400,6 @@ impl Lab<'_> {
         ro.interval = Duration::from_millis(1);
         let bytes = connect.record(&spec, &ro, self.cancel)?;
         w.pump();
-        let mut t = connect.open(&spec)?;
         let jdk = feature(t.as_mut());
         let snap = snapshot(t.as_mut(), jdk, true, false)?;
         let list = snap.list.as_ref().context("no codelist")?;
@@ -523,7 +522,11 @@ impl Lab<'_> {
             time: Duration::from_secs(600),
             flush: true,
         };
-        let r = relayout::run(&mut vm, &self.s.lib, &ask, self.cancel)?;
+        let mut ch = Channel::Attach {
+            vm: &mut vm,
+            lib: &self.s.lib,
+        };
+        let r = relayout::run(&mut ch, &ask, self.cancel)?;
         w.pump();
         if !w.alive() {
             return Err(self.ended(
