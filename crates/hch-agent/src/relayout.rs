@@ -218,11 +218,13 @@ fn place(
     let room = plugs.plug_holes(wb, heap, need.likely, plan)?;
     r.plugs = plugs.count;
     r.plug_bytes = plugs.plugged;
-    let need = need.worst;
+    // What may not fit in the chosen hole goes to the top, which must hold it.
+    let hole = plugs.region.map_or(0, |(s, e)| e - s);
+    let need = need.worst.saturating_sub(hole);
     if let Some(room) = room {
-        if room < need + plan.reserve && plugs.region.is_none() {
+        if room < need + plan.reserve {
             return Err(format!(
-                "the code heap has {} KiB free at its top and {} KiB must stay free, but the new copies need {} KiB: nothing was moved; give the JVM a larger -XX:ReservedCodeCacheSize or move fewer methods",
+                "the code heap has {} KiB free at its top and {} KiB must stay free, but the new copies need {} KiB there: nothing was moved; give the JVM a larger -XX:ReservedCodeCacheSize or move fewer methods",
                 room / 1024,
                 plan.reserve / 1024,
                 need / 1024
@@ -343,9 +345,8 @@ struct Plugs {
 }
 
 impl Plugs {
-    /// Fills every hole of the heap but the one the layout goes in (one that holds `need` and
-    /// a filler: the smallest for compact, the largest for sparse; else none, and the layout
-    /// goes to the top of the heap).
+    /// Fills every hole of the heap but the one the layout goes in ([`region_for`]; if none,
+    /// the layout goes to the top of the heap).
     fn plug_holes(
         &mut self,
         wb: &WhiteBox<'_>,
@@ -416,14 +417,19 @@ impl Plugs {
     }
 }
 
-/// The hole (of `gaps`, smallest first) a layout of `need` bytes goes in: the smallest that
-/// holds it and a filler for compact, the largest for sparse, so that the large holes freed
-/// sparse layouts leave stay whole for the next.
+/// The hole (of `gaps`, smallest first) a layout of `need` bytes goes in. Compact: the
+/// smallest that holds it and a filler. Sparse: the largest, if it holds nine tenths (the rest
+/// goes to the top, sparse all the same): the hole a freed sparse layout leaves is a little
+/// short of the next one (a compact layout may sit at its end), and without it every round
+/// of the lab took fresh space at the top until the heap ran out.
 fn region_for(gaps: &[(u64, u64)], need: u64, layout: Layout) -> Option<usize> {
-    let fits = |(s, e): &(u64, u64)| e - s >= need + SPARSE_FILLER;
+    let len = |i: usize| gaps[i].1 - gaps[i].0;
     match layout {
-        Layout::Compact => gaps.iter().position(fits),
-        Layout::Sparse => gaps.len().checked_sub(1).filter(|&i| fits(&gaps[i])),
+        Layout::Compact => (0..gaps.len()).find(|&i| len(i) >= need + SPARSE_FILLER),
+        Layout::Sparse => gaps
+            .len()
+            .checked_sub(1)
+            .filter(|&i| len(i) >= need / 10 * 9),
     }
 }
 
@@ -458,6 +464,9 @@ mod tests {
         ];
         assert_eq!(region_for(&gaps, 20 * k, Layout::Compact), Some(1));
         assert_eq!(region_for(&gaps, 20 * k, Layout::Sparse), Some(2));
+        // Nine tenths of a sparse layout is enough; the rest goes to the top.
+        assert_eq!(region_for(&gaps, 330_000 * k, Layout::Sparse), Some(2));
+        assert_eq!(region_for(&gaps, 340_000 * k, Layout::Sparse), None);
         assert_eq!(region_for(&gaps, 1 << 40, Layout::Sparse), None);
         assert_eq!(region_for(&gaps, 1 << 40, Layout::Compact), None);
         assert_eq!(region_for(&[], 1, Layout::Compact), None);
