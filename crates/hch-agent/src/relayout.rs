@@ -166,28 +166,17 @@ pub(crate) fn relayout(
         return Ok(r);
     };
     let filler = |i: usize| SPARSE_FILLER + splitmix(plan.seed ^ i as u64) % PAGE;
-    // What the copies take if they come out at most `num / den` of their size now.
-    let size = |num: u64, den: u64| -> u64 {
-        current
-            .iter()
-            .flatten()
-            .enumerate()
-            .map(|(i, n)| {
-                n.blob.size * num / den
-                    + if plan.layout == Layout::Sparse {
-                        filler(i)
-                    } else {
-                        0
-                    }
-            })
-            .sum()
+    let code: u64 = current.iter().flatten().map(|n| n.blob.size).sum();
+    let fillers: u64 = match plan.layout {
+        Layout::Sparse => (0..ranges.len()).map(filler).sum(),
+        Layout::Compact => 0,
     };
     // The worst case guards the room at the top; a hole is taken for the layout if it holds
     // the copies at their size now (a margin left a freed layout's place unused, and every
     // round of the lab took fresh space until the heap ran out).
     let need = Need {
-        worst: size(2, 1),
-        likely: size(1, 1),
+        worst: 2 * code + fillers,
+        likely: code + fillers,
     };
     let mut plugs = Plugs::default();
     let result = place(

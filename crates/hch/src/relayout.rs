@@ -8,7 +8,7 @@
 
 use std::io::Write;
 use std::os::fd::AsFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -22,7 +22,7 @@ use hch_codecache::MethodRef;
 use hch_target::remote::JmxTarget;
 use hch_target::Target;
 
-use crate::cmd::agent::{no_agent_over_jmx, read_property, Placed};
+use crate::cmd::agent::{no_agent_at, read_property, Placed};
 use crate::exit::{coded, Code};
 
 /// The JVM flags that make the WhiteBox API available.
@@ -68,16 +68,27 @@ pub struct Ask<'m> {
 }
 
 /// Where requests go: the attach mechanism on this host, or the agent's MBean over JMX.
-pub enum Channel<'a> {
+pub enum Channel {
     /// A local JVM; the agent is loaded (or asked) with `load`.
-    Attach { vm: &'a mut Vm, lib: &'a Path },
+    Attach { vm: Vm, lib: PathBuf },
     /// A remote JVM that runs the agent already; `at` names it.
-    Jmx { jmx: &'a mut JmxTarget, at: String },
+    Jmx { jmx: JmxTarget, at: String },
 }
 
-impl Channel<'_> {
+impl Channel {
+    /// Over JMX, refuses a JVM whose agent does not run (hch cannot load one there).
+    pub fn require_agent(&mut self) -> anyhow::Result<()> {
+        match self {
+            Channel::Attach { .. } => Ok(()),
+            Channel::Jmx { jmx, at } => match jmx.attribute_string(MBEAN_NAME, "Relayout")? {
+                Some(_) => Ok(()),
+                None => Err(no_agent_at(at)),
+            },
+        }
+    }
+
     /// "pid 12345" or "the JVM at host:port".
-    fn place(&self) -> String {
+    pub fn place(&self) -> String {
         match self {
             Channel::Attach { vm, .. } => format!("pid {}", vm.pid()),
             Channel::Jmx { at, .. } => format!("the JVM at {at}"),
@@ -131,7 +142,7 @@ impl Channel<'_> {
 fn refused_over_jmx(at: &str, e: hch_target::TargetError) -> anyhow::Error {
     let text = e.to_string();
     if text.contains("InstanceNotFoundException") {
-        return no_agent_over_jmx(&at, e);
+        return no_agent_at(&at);
     }
     coded(
         Code::JvmFailed,
@@ -140,7 +151,7 @@ fn refused_over_jmx(at: &str, e: hch_target::TargetError) -> anyhow::Error {
 }
 
 /// Asks the agent for a re-layout and waits for its report.
-pub fn run(ch: &mut Channel<'_>, ask: &Ask<'_>, cancel: &AtomicBool) -> anyhow::Result<Report> {
+pub fn run(ch: &mut Channel, ask: &Ask<'_>, cancel: &AtomicBool) -> anyhow::Result<Report> {
     let id = format!(
         "{}-{}",
         std::process::id(),
@@ -193,7 +204,7 @@ fn load(vm: &mut Vm, lib: &Path, text: &str) -> anyhow::Result<String> {
 
 /// Polls the agent's answer until the request `id` is done; Ctrl-C cancels it.
 fn wait(
-    ch: &mut Channel<'_>,
+    ch: &mut Channel,
     id: &str,
     limit: Duration,
     cancel: &AtomicBool,

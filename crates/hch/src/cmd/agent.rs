@@ -355,17 +355,19 @@ pub(crate) fn jmx(spec: &TargetSpec, connect: &Connect) -> anyhow::Result<JmxTar
 }
 
 /// An MBean call that failed: no agent there says so plainly.
-pub(crate) fn no_agent_over_jmx(
-    spec: &dyn std::fmt::Display,
-    e: hch_target::TargetError,
-) -> anyhow::Error {
+fn no_agent_over_jmx(spec: &TargetSpec, e: hch_target::TargetError) -> anyhow::Error {
     if e.to_string().contains("InstanceNotFoundException") {
-        coded(Code::Error,
-            format!("no hch agent MBean ({MBEAN_NAME}) in {spec}: start the JVM with -agentpath, or hch agent load PID on its host"),
-        )
+        no_agent_at(spec)
     } else {
         e.into()
     }
+}
+
+/// No agent's MBean in the JVM at `spec`, and how to get one there.
+pub(crate) fn no_agent_at(spec: &dyn std::fmt::Display) -> anyhow::Error {
+    coded(Code::Error,
+        format!("no hch agent MBean ({MBEAN_NAME}) in {spec}: start the JVM with -agentpath, or hch agent load PID on its host"),
+    )
 }
 
 /// The agent library on this host: `--lib`, `$HCH_AGENT_LIB`, or next to hch.

@@ -105,28 +105,21 @@ pub fn run(a: Args) -> anyhow::Result<Status> {
         TargetSpec::Pid(pid) => Some(pid),
         _ => None,
     };
-    let place = pid.map_or_else(|| format!("the JVM at {spec}"), |p| format!("pid {p}"));
     // The agent's channel first: a remote JVM without the agent is refused before profiling.
-    let (mut vm, mut remote, lib) = match pid {
-        Some(pid) => (
-            Some(open_vm(pid, &a.connect)?),
-            None,
-            library(a.lib.as_deref())?,
-        ),
-        None => (None, Some(jmx(&parsed, &a.connect)?), PathBuf::new()),
+    let mut ch = match pid {
+        Some(pid) => Channel::Attach {
+            vm: open_vm(pid, &a.connect)?,
+            lib: library(a.lib.as_deref())?,
+        },
+        None => Channel::Jmx {
+            jmx: jmx(&parsed, &a.connect)?,
+            at: spec.to_string(),
+        },
     };
+    let place = ch.place();
     let mut t = a.connect.open(spec)?;
     relayout::require_whitebox(t.as_mut(), &place)?;
-    if let Some(j) = remote.as_mut() {
-        if j.attribute_string(hch_agent::MBEAN_NAME, "Relayout")?
-            .is_none()
-        {
-            return Err(coded(
-                Code::Error,
-                format!("no hch agent MBean ({}) in {spec}: start the JVM with -agentpath:/path/libhch_agent.so (and the WhiteBox flags); hch cannot load an agent over JMX", hch_agent::MBEAN_NAME),
-            ));
-        }
-    }
+    ch.require_agent()?;
     let cancel = crate::cancel::on_interrupt()?;
     let recording = match (&a.directives, &a.profile) {
         (None, None) => Some(record(
@@ -174,14 +167,6 @@ pub fn run(a: Args) -> anyhow::Result<Status> {
             methods.len()
         );
     }
-    let mut ch = match (vm.as_mut(), remote.as_mut()) {
-        (Some(vm), _) => Channel::Attach { vm, lib: &lib },
-        (None, Some(jmx)) => Channel::Jmx {
-            jmx,
-            at: spec.to_string(),
-        },
-        (None, None) => unreachable!("a local or a remote JVM"),
-    };
     let report = relayout::run(&mut ch, &ask, &cancel)?;
     let after_snap = snapshot(t.as_mut(), jdk, true, false)?;
     let after_list = after_snap.list.as_ref().context("no codelist")?;

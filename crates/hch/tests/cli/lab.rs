@@ -106,49 +106,46 @@ fn pages(v: &serde_json::Value, when: &str) -> u64 {
     v[when]["pages"].as_u64().unwrap()
 }
 
+/// `hch compact TARGET` twice, as JSON: sparse first, so that there is something to win
+/// back, then compact (with `more` options); checks that the first spread the hot set and
+/// the second packed it into fewer than half the pages. The compact document and a label.
+fn sparse_then_compact(jdk: &Jdk, target: &str, more: &[&str]) -> (serde_json::Value, String) {
+    let sparse = json(&hch(
+        &[
+            "compact",
+            target,
+            "--duration",
+            "4s",
+            "--layout",
+            "sparse",
+            "--json",
+        ],
+        None,
+    ));
+    let mut args = vec!["compact", target, "--duration", "4s", "--json"];
+    args.extend_from_slice(more);
+    let c = json(&hch(&args, None));
+    let label = format!("{}: sparse {sparse}\ncompact {c}", jdk.label());
+    assert!(
+        pages(&sparse, "after") > pages(&sparse, "before"),
+        "{label}"
+    );
+    assert!(pages(&c, "after") * 2 < pages(&c, "before"), "{label}");
+    (c, label)
+}
+
 #[test]
 fn compact_lowers_the_pages_of_the_hot_set_and_keeps_it_compiled() {
     for jdk in lab_jdks() {
         let (dir, flags) = demo(600, "compact");
         let jvm = start_demo(&jdk, &dir, &flags, true);
         let pid = jvm.0.id().to_string();
-        // Spread it first, so that there is something to win back.
-        let sparse = json(&hch(
-            &[
-                "compact",
-                &pid,
-                "--duration",
-                "4s",
-                "--layout",
-                "sparse",
-                "--json",
-            ],
-            None,
-        ));
         let svg = scratch_dir("lab").join(format!(
             "compact-{}-{}.svg",
             jdk.feature,
             std::process::id()
         ));
-        let o = hch(
-            &[
-                "compact",
-                &pid,
-                "--duration",
-                "4s",
-                "--json",
-                "--svg",
-                svg.to_str().unwrap(),
-            ],
-            None,
-        );
-        let c = json(&o);
-        let label = format!("{}: sparse {sparse}\ncompact {c}", jdk.label());
-        assert!(
-            pages(&sparse, "after") > pages(&sparse, "before"),
-            "{label}"
-        );
-        assert!(pages(&c, "after") * 2 < pages(&c, "before"), "{label}");
+        let (c, label) = sparse_then_compact(&jdk, &pid, &["--svg", svg.to_str().unwrap()]);
         // Every moved method is compiled afterwards, where the codelist shows it.
         assert_eq!(c["agent"]["moved"], c["agent"]["compiled"], "{label}");
         assert_eq!(
@@ -187,26 +184,8 @@ fn compact_over_jmx_goes_through_the_running_agents_mbean() {
         ));
         let jvm = start_demo_with(&jdk, &dir, &flags, true, &extra);
         let at = format!("127.0.0.1:{port}");
-        let sparse = json(&hch(
-            &[
-                "compact",
-                &at,
-                "--duration",
-                "4s",
-                "--layout",
-                "sparse",
-                "--json",
-            ],
-            None,
-        ));
-        let c = json(&hch(&["compact", &at, "--duration", "4s", "--json"], None));
-        let label = format!("{}: sparse {sparse}\ncompact {c}", jdk.label());
+        let (c, label) = sparse_then_compact(&jdk, &at, &[]);
         assert_eq!(c["target"], at.as_str(), "{label}");
-        assert!(
-            pages(&sparse, "after") > pages(&sparse, "before"),
-            "{label}"
-        );
-        assert!(pages(&c, "after") * 2 < pages(&c, "before"), "{label}");
         assert_eq!(c["agent"]["moved"], c["agent"]["compiled"], "{label}");
         assert!(jvm_alive(&jvm.0.id().to_string()), "{label}");
     }

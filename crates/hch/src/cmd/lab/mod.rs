@@ -515,16 +515,15 @@ impl Lab<'_> {
         round: usize,
         w: &mut Workload,
     ) -> anyhow::Result<PhaseRecord> {
-        let mut vm = open_vm(pid, &self.a.connect)?;
+        let mut ch = Channel::Attach {
+            vm: open_vm(pid, &self.a.connect)?,
+            lib: self.s.lib.clone(),
+        };
         let ask = Ask {
             methods,
             layout,
             time: Duration::from_secs(600),
             flush: true,
-        };
-        let mut ch = Channel::Attach {
-            vm: &mut vm,
-            lib: &self.s.lib,
         };
         let r = relayout::run(&mut ch, &ask, self.cancel)?;
         w.pump();
